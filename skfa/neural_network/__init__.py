@@ -1,0 +1,5 @@
+"""The NumPy backpropagation core and the MLPApproximator estimator."""
+
+from ._mlp import MLPApproximator, TrainingDivergedError
+
+__all__ = ["MLPApproximator", "TrainingDivergedError"]

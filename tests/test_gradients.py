@@ -1,0 +1,114 @@
+"""Finite-difference checks of the backward pass: every activation × loss."""
+
+import numpy as np
+import pytest
+
+from skfa.neural_network._activations import ACTIVATIONS
+from skfa.neural_network._losses import LOSSES
+from skfa.neural_network._network import make_mlp
+
+
+def numerical_gradients(objective, params, step=1e-6):
+    """Central differences of ``objective()`` with respect to every entry."""
+    gradients = []
+    for param in params:
+        gradient = np.zeros_like(param)
+        for index in np.ndindex(param.shape):
+            original = param[index]
+            param[index] = original + step
+            plus = objective()
+            param[index] = original - step
+            minus = objective()
+            param[index] = original
+            gradient[index] = (plus - minus) / (2 * step)
+        gradients.append(gradient)
+    return gradients
+
+
+def relative_error(analytic, numeric):
+    a = np.concatenate([g.ravel() for g in analytic])
+    n = np.concatenate([g.ravel() for g in numeric])
+    return np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), 1e-300)
+
+
+def assert_gradients_match(network, X, y, loss, sample_weight, l2_scale):
+    def objective():
+        return network.compute_gradients(X, y, loss, sample_weight, l2_scale)
+
+    objective()
+    analytic = [g.copy() for g in network.grads]
+    numeric = numerical_gradients(objective, network.params)
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize("activation", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("loss_name", sorted(LOSSES))
+@pytest.mark.parametrize("l2_scale", [0.0, 0.3])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_network_gradients(activation, loss_name, l2_scale, weighted):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(9, 3))
+    # Targets far enough from the outputs that Huber's loss uses both branches.
+    y = 2.0 * rng.normal(size=(9, 2))
+    sample_weight = rng.uniform(0.2, 3.0, size=9) if weighted else None
+    network = make_mlp(3, (5, 4), 2, [activation, activation], rng, np.float64)
+    loss = LOSSES[loss_name]()
+    assert_gradients_match(network, X, y, loss, sample_weight, l2_scale)
+
+
+def test_mixed_activations_and_linear_network():
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(6, 2))
+    y = rng.normal(size=(6, 1))
+    deep = make_mlp(2, (4, 3, 5), 1, ["tanh", "elu", "softplus"], rng, np.float64)
+    assert_gradients_match(deep, X, y, LOSSES["squared_error"](), None, 0.1)
+    linear = make_mlp(2, (), 1, [], rng, np.float64)
+    assert_gradients_match(linear, X, y, LOSSES["huber"](delta=0.5), None, 0.0)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_derivative_matches_finite_difference(name):
+    """σ'(z), computed from the output, against central differences of σ."""
+    activation = ACTIVATIONS[name]
+    z = np.array([-3.0, -1.2, -0.3, 0.2, 0.7, 2.5])
+    step = 1e-6
+    numeric = (activation.forward(z + step) - activation.forward(z - step)) / (2 * step)
+    analytic = activation.derivative(activation.forward(z.copy()))
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "name, z, expected",
+    [
+        ("identity", [-2.0, 0.5], [-2.0, 0.5]),
+        ("logistic", [0.0, np.log(3.0)], [0.5, 0.75]),
+        ("tanh", [0.0, np.log(2.0)], [0.0, 0.6]),
+        ("relu", [-2.0, 0.5], [0.0, 0.5]),
+        ("leaky_relu", [-2.0, 0.5], [-0.02, 0.5]),
+        ("elu", [-np.log(2.0), 0.5], [-0.5, 0.5]),
+        (
+            "softplus",
+            [0.0, np.log(3.0), -800.0, 800.0],
+            [np.log(2.0), np.log(4.0), 0.0, 800.0],
+        ),
+    ],
+)
+def test_activation_values(name, z, expected):
+    result = ACTIVATIONS[name].forward(np.array(z, dtype=float))
+    np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-300)
+
+
+def test_loss_values_with_and_without_weights():
+    y_pred = np.array([[1.0], [2.0], [4.0]])
+    y = np.array([[0.0], [2.0], [1.0]])
+    squared = LOSSES["squared_error"]()
+    assert squared.value(y_pred, y) == pytest.approx((1 + 0 + 9) / 3)
+    # Integer weights are the same as repeated rows.
+    weights = np.array([2.0, 1.0, 1.0])
+    assert squared.value(y_pred, y, weights) == pytest.approx((2 * 1 + 0 + 9) / 4)
+    huber = LOSSES["huber"](delta=1.0)
+    # residuals 1, 0, 3: 0.5, 0, 1 * (3 - 0.5)
+    assert huber.value(y_pred, y) == pytest.approx((0.5 + 0 + 2.5) / 3)
+    # Several outputs: per-output losses are summed, samples averaged.
+    two = np.hstack([y_pred, y_pred])
+    assert squared.value(two, np.hstack([y, y])) == pytest.approx(2 * 10 / 3)
