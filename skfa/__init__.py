@@ -1,7 +1,14 @@
 """skfa: function approximation for reinforcement learning, the scikit-learn way."""
 
+from .linear_model import LinearFeatureRegressor, SineFeatures
 from .neural_network import MLPApproximator, TrainingDivergedError
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["MLPApproximator", "TrainingDivergedError", "__version__"]
+__all__ = [
+    "LinearFeatureRegressor",
+    "MLPApproximator",
+    "SineFeatures",
+    "TrainingDivergedError",
+    "__version__",
+]

@@ -8,9 +8,15 @@ file, not the whole package.
 
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    validate_data,
+)
 
 __all__ = [
+    "_check_feature_names_in",
+    "_check_sample_weight",
     "Hidden",
     "Interval",
     "Options",

@@ -2,11 +2,15 @@
 
 No check is expected to fail. Each estimator appears with its defaults and with
 the options that change its code paths, one instance per option.
+FittedQIteration is not here: its y is a structured array of transitions,
+which the common checks cannot generate; tests/test_rl_fqi.py checks its
+scikit-learn behaviour (clone, parameters, pickling, GridSearchCV) directly.
 """
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skfa import MLPApproximator
+from skfa import LinearFeatureRegressor, MLPApproximator, SineFeatures
 
 ESTIMATORS = [
     MLPApproximator(random_state=0),
@@ -17,9 +21,28 @@ ESTIMATORS = [
     MLPApproximator(
         hidden_layer_sizes=(8, 8), activation=["tanh", "elu"], random_state=0
     ),
+    MLPApproximator(dropout=0.2, random_state=0),
+    MLPApproximator(normalization="batch", random_state=0),
+    MLPApproximator(normalization="layer", random_state=0),
+    MLPApproximator(hidden_layer_sizes=(16, 16), skip_connections=True, random_state=0),
+    MLPApproximator(learning_rate="cosine", warmup_epochs=2, random_state=0),
+    MLPApproximator(learning_rate="adaptive", random_state=0),
+    MLPApproximator(learning_rate="invscaling", power_t=0.25, random_state=0),
+    MLPApproximator(max_grad_norm=1.0, random_state=0),
+    SineFeatures(),
+    SineFeatures(n_basis=1, basis="fourier", coupling="full"),
+    SineFeatures(basis="cosine", input_bounds=(-3, 3)),
+    LinearFeatureRegressor(),
+    # Fixed bounds make partial_fit available, so its checks run too.
+    LinearFeatureRegressor(basis="cosine", input_bounds=(-5, 5), alpha=1.0),
+    # max_iter=50 keeps the checks fast.
+    LinearFeatureRegressor(
+        solver="adam", learning_rate_init=0.05, max_iter=50, random_state=0
+    ),
 ]
 
 
 @parametrize_with_checks(ESTIMATORS)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -112,3 +112,112 @@ def test_loss_values_with_and_without_weights():
     # Several outputs: per-output losses are summed, samples averaged.
     two = np.hstack([y_pred, y_pred])
     assert squared.value(two, np.hstack([y, y])) == pytest.approx(2 * 10 / 3)
+
+
+def _dropout_layers(layers):
+    from skfa.neural_network._layers import Dropout, Residual
+
+    for layer in layers:
+        if isinstance(layer, Dropout):
+            yield layer
+        elif isinstance(layer, Residual):
+            yield from _dropout_layers(layer.layers)
+
+
+def assert_gradients_match_with_fixed_masks(network, X, y, sample_weight=None):
+    """Like ``assert_gradients_match``, redrawing the same dropout masks each time."""
+    dropouts = list(_dropout_layers(network.layers))
+
+    def objective():
+        for seed, layer in enumerate(dropouts):
+            layer.random_state = np.random.RandomState(seed)
+        return network.compute_gradients(
+            X, y, LOSSES["squared_error"](), sample_weight, 0.05
+        )
+
+    objective()
+    analytic = [g.copy() for g in network.grads]
+    numeric = numerical_gradients(objective, network.params)
+    assert relative_error(analytic, numeric) < 1e-6
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"dropout": 0.3},
+        {"normalization": "batch"},
+        {"normalization": "layer"},
+        {"skip_connections": True},  # widths 3 -> 5 -> 5: with and without P
+        {"skip_connections": True, "normalization": "layer", "dropout": 0.2},
+        {"skip_connections": True, "normalization": "batch"},
+    ],
+    ids=lambda options: "-".join(f"{k}={v}" for k, v in options.items()),
+)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_regularization_layer_gradients(options, weighted):
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(8, 3))
+    y = rng.normal(size=(8, 2))
+    sample_weight = rng.uniform(0.2, 3.0, size=8) if weighted else None
+    network = make_mlp(3, (5, 5), 2, ["tanh", "softplus"], rng, np.float64, **options)
+    # Normalization starts as the identity; move γ and β off it so a mistake
+    # in their gradients, or in the terms they multiply, cannot hide.
+    for param in network.params:
+        param += 0.3 * rng.normal(size=param.shape)
+    assert_gradients_match_with_fixed_masks(network, X, y, sample_weight)
+
+
+def test_residual_identity_and_projection_blocks():
+    from skfa.neural_network._layers import Residual
+
+    rng = np.random.RandomState(4)
+    network = make_mlp(
+        2, (4, 4), 1, ["relu", "tanh"], rng, np.float64, skip_connections=True
+    )
+    blocks = [layer for layer in network.layers if isinstance(layer, Residual)]
+    assert [block.projection is None for block in blocks] == [False, True]
+    # h ← h P + F(h): with F's output layer zeroed, the block is the projection.
+    X = rng.normal(size=(5, 2))
+    first = blocks[0]
+    first.layers[0].weights[...] = 0
+    first.layers[0].bias[...] = -1.0  # relu(-1) = 0
+    np.testing.assert_allclose(first.forward(X), X @ first.projection)
+
+
+def test_batch_norm_prediction_uses_running_statistics():
+    from skfa.neural_network._layers import Batch, BatchNorm
+
+    layer = BatchNorm(2, np.float64, momentum=0.5)
+    X = np.array([[1.0, 10.0], [3.0, 14.0]])
+    out = layer.forward(X, training=True)
+    # Batch statistics: mean (2, 12), variance (1, 4).
+    np.testing.assert_allclose(out, [[-1, -1], [1, 1]], atol=1e-5)
+    np.testing.assert_allclose(layer.running_mean, [1.0, 6.0])
+    np.testing.assert_allclose(layer.running_var, [1.0, 2.5])
+    predicted = layer.forward(np.array([[1.0, 6.0]]))
+    np.testing.assert_allclose(predicted, [[0.0, 0.0]])
+    # Weighted statistics: weight 3 on the first row is three copies of it.
+    weighted = BatchNorm(2, np.float64)
+    repeated = BatchNorm(2, np.float64)
+    a = weighted.forward(X, training=True, batch=Batch(X, np.array([3.0, 1.0])))
+    b = repeated.forward(X[[0, 0, 0, 1]], training=True)
+    np.testing.assert_allclose(a, b[[0, 3]])
+
+
+def test_dropout_scales_in_training_and_is_identity_in_prediction():
+    from skfa.neural_network._layers import Dropout
+
+    layer = Dropout(0.25, np.random.RandomState(0))
+    X = np.random.default_rng(0).uniform(1, 2, size=(2000, 50))
+    out = layer.forward(X, training=True)
+    kept = out != 0
+    np.testing.assert_allclose(out[kept], X[kept] / 0.75)
+    assert abs(kept.mean() - 0.75) < 0.01
+    # Masks are independent across units and across distinct rows...
+    assert abs(np.corrcoef(kept[:, 0], kept[:, 1])[0, 1]) < 0.05
+    assert abs(np.corrcoef(kept[0], kept[1])[0, 1]) < 0.35
+    # ... shared by repeats of a row, and new at every step.
+    repeated = layer.forward(X[[7, 7, 3]], training=True)
+    np.testing.assert_array_equal(repeated[0], repeated[1])
+    assert not np.array_equal(repeated[0] != 0, kept[7])
+    np.testing.assert_array_equal(layer.forward(X), X)

@@ -15,13 +15,21 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, Options, StrOptions, _fit_context, validate_data
+from .._compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    validate_data,
+)
 from ._activations import ACTIVATIONS
 from ._losses import LOSSES
-from ._network import make_mlp
+from ._network import NORMALIZATIONS, make_mlp
 from ._optimizers import OPTIMIZERS
+from ._schedules import SCHEDULES, LearningRateSchedule
 
 __all__ = ["MLPApproximator", "TrainingDivergedError"]
 
@@ -68,10 +76,37 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         The optimizer.
     alpha : float, default=0.0001
         Strength α of the L2 penalty on the weights (see the objective above).
+    dropout : float, default=0.0
+        The probability of zeroing each hidden unit in training (inverted
+        dropout: the kept units are scaled by 1 / (1 − dropout), so prediction,
+        which drops nothing, needs no rescaling and is deterministic).
+    normalization : {None, 'batch', 'layer'}, default=None
+        Normalize each hidden layer before its activation. 'batch' uses the
+        minibatch's (weighted) mean and variance in training and running
+        averages of them in prediction; 'layer' normalizes each sample across
+        the layer's units, the same way in training and prediction.
+    skip_connections : bool, default=False
+        Make each hidden layer residual, h ← h P + σ(h W + b), with P the
+        identity where the widths match and a learned projection elsewhere.
+        Residual connections let deep networks train.
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``.
     learning_rate_init : float, default=0.001
-        The step size α of the optimizer.
+        The initial step size α₀ of the optimizer.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+            default='constant'
+        How the step size changes over the updates t = 0, 1, …: 'constant'
+        keeps α₀; 'invscaling' uses α₀ / (t + 1)^power_t; 'adaptive' divides
+        it by 5 each time training stops improving (see ``tol``) instead of
+        stopping, until it falls below 1e-6; 'cosine' anneals it from α₀ to 0
+        along half a cosine over ``max_iter`` epochs.
+    power_t : float, default=0.5
+        The exponent of 'invscaling'.
+    warmup_epochs : float, default=0
+        Ramp the step size up linearly over this many epochs first.
+    max_grad_norm : float or None, default=None
+        Scale each minibatch's gradient down so that its norm, over all
+        parameters together, is at most this.
     max_iter : int, default=200
         The maximum number of epochs (passes over the training data).
     shuffle : bool, default=True
@@ -114,7 +149,8 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
     Attributes
     ----------
     coefs_ : list of ndarray of shape (fan_in, fan_out)
-        The weight matrix of each layer.
+        The weight matrix of each layer (not the projections of residual
+        blocks, nor the scales of the normalization layers).
     intercepts_ : list of ndarray of shape (fan_out,)
         The bias of each layer.
     loss_curve_ : list of float
@@ -186,6 +222,13 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "warmup_epochs": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "normalization": [StrOptions(set(NORMALIZATIONS)), None],
+        "skip_connections": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -215,8 +258,15 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         activation="relu",
         solver="adam",
         alpha=0.0001,
+        dropout=0.0,
+        normalization=None,
+        skip_connections=False,
         batch_size="auto",
         learning_rate_init=0.001,
+        learning_rate="constant",
+        power_t=0.5,
+        warmup_epochs=0,
+        max_grad_norm=None,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -239,8 +289,15 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
+        self.dropout = dropout
+        self.normalization = normalization
+        self.skip_connections = skip_connections
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.learning_rate = learning_rate
+        self.power_t = power_t
+        self.warmup_epochs = warmup_epochs
+        self.max_grad_norm = max_grad_norm
         self.max_iter = max_iter
         self.shuffle = shuffle
         self.random_state = random_state
@@ -437,6 +494,9 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
             activations,
             self._random_state,
             X.dtype,
+            normalization=self.normalization,
+            dropout=self.dropout,
+            skip_connections=self.skip_connections,
         )
         self._bind_fitted_parameters()
         self.n_iter_ = 0
@@ -450,13 +510,15 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
 
         They are the very arrays the optimizer updates, not copies.
         """
-        dense_layers = [
-            layer for layer in self._network.layers if hasattr(layer, "weights")
-        ]
+        dense_layers = self._network.dense_layers()
         self.coefs_ = [layer.weights for layer in dense_layers]
         self.intercepts_ = [layer.bias for layer in dense_layers]
 
     def _make_optimizer(self):
+        """A fresh optimizer, and the learning-rate schedule that drives it."""
+        self._schedule = LearningRateSchedule(
+            self.learning_rate, self.learning_rate_init, power_t=self.power_t
+        )
         params = self._network.params
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](
@@ -545,19 +607,22 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
             if self.batch_size == "auto"
             else min(self.batch_size, n_samples)
         )
+        batches_per_epoch = -(-n_samples // batch_size)
+        self._schedule.total_steps = self.max_iter * batches_per_epoch
+        self._schedule.warmup_steps = round(self.warmup_epochs * batches_per_epoch)
         total_weight = n_samples if sample_weight is None else sample_weight.sum()
         # The L2 term α‖W‖² / Σw, spread over the batches of an epoch.
         l2_scale = self.alpha / total_weight
         loss = self._make_loss()
-        network, optimizer = self._network, self._optimizer
+        network, optimizer, schedule = self._network, self._optimizer, self._schedule
         early_stopping = self.early_stopping and validation is not None
-        best_params = None
+        best_state = None
         explosion_threshold = None
         start = time.perf_counter()
 
         for _ in range(max_epochs):
             epoch = self.n_iter_ + 1
-            last_finite = [p.copy() for p in network.params]
+            last_finite = network.snapshot()
             order = (
                 self._random_state.permutation(n_samples)
                 if self.shuffle
@@ -581,11 +646,14 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
                         )
                     if not objective <= explosion_threshold:
                         self._diverged(epoch, last_finite, objective)
+                    if self.max_grad_norm is not None:
+                        network.clip_gradients(self.max_grad_norm)
+                    optimizer.learning_rate = schedule.rate(optimizer.n_steps)
                     optimizer.update_params(network.params, network.grads)
                     epoch_objective += objective * (
                         len(batch) if sample_weight is None else batch_weight.sum()
                     )
-            if not all(np.isfinite(p).all() for p in network.params):
+            if not all(np.isfinite(a).all() for a in network.params + network.buffers):
                 self._diverged(epoch, last_finite, np.inf)
 
             epoch_objective /= total_weight
@@ -594,11 +662,15 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
             self.loss_curve_.append(float(epoch_objective))
             improved = self._record_epoch(epoch_objective, validation, early_stopping)
             if early_stopping and improved:
-                best_params = [p.copy() for p in network.params]
+                best_state = network.snapshot()
             if self.verbose:
                 self._print_epoch(epoch, epoch_objective, start)
             if self._no_improvement_count >= self.n_iter_no_change:
-                break
+                if not schedule.on_plateau():
+                    break
+                self._no_improvement_count = 0
+                if self.verbose:
+                    print(f"Learning rate lowered to {schedule.current:.3g}")
         else:
             if max_epochs > 1:
                 warnings.warn(
@@ -607,9 +679,8 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
                     ConvergenceWarning,
                     stacklevel=3,
                 )
-        if best_params is not None:
-            for param, best in zip(network.params, best_params):
-                param[...] = best
+        if best_state is not None:
+            network.restore(best_state)
 
     def _record_epoch(self, epoch_objective, validation, early_stopping):
         """Update the stopping counters; return whether this epoch is the best."""
@@ -656,8 +727,7 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         return DIVERGENCE_FACTOR * reference
 
     def _diverged(self, epoch, last_finite, objective):
-        for param, finite in zip(self._network.params, last_finite):
-            param[...] = finite
+        self._network.restore(last_finite)
         # The optimizer's moments may hold infinities too: start afresh next time.
         self._optimizer = None
         raise TrainingDivergedError(

@@ -7,9 +7,20 @@ and drive it batch by batch.
 import numpy as np
 
 from ._activations import ACTIVATIONS
-from ._layers import ActivationLayer, initialize_dense
+from ._layers import (
+    ActivationLayer,
+    Batch,
+    BatchNorm,
+    Dense,
+    Dropout,
+    LayerNorm,
+    Residual,
+    initialize_dense,
+)
 
-__all__ = ["Network", "make_mlp"]
+__all__ = ["Network", "make_mlp", "NORMALIZATIONS"]
+
+NORMALIZATIONS = {"batch": BatchNorm, "layer": LayerNorm}
 
 
 class Network:
@@ -25,29 +36,57 @@ class Network:
     params, grads : list of ndarray
         Every layer's parameters and gradients, in layer order; the optimizer's
         state is aligned with these lists.
+    buffers : list of ndarray
+        Learned state outside the gradient (batch norm's running statistics).
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
         self.params = [p for layer in self.layers for p in layer.params]
         self.grads = [g for layer in self.layers for g in layer.grads]
-        self._penalized = [
-            p
-            for layer in self.layers
-            for p, penalized in zip(layer.params, layer.penalized)
-            if penalized
-        ]
-        self._penalized_grads = [
-            g
-            for layer in self.layers
-            for g, penalized in zip(layer.grads, layer.penalized)
-            if penalized
-        ]
+        self.buffers = [b for layer in self.layers for b in layer.buffers]
+        flags = [flag for layer in self.layers for flag in layer.penalized]
+        self._penalized = [p for p, flag in zip(self.params, flags) if flag]
+        self._penalized_grads = [g for g, flag in zip(self.grads, flags) if flag]
 
-    def forward(self, X, training=False):
-        """The network's output for inputs X."""
+    def snapshot(self):
+        """A copy of everything learned: parameters and buffers."""
+        return [a.copy() for a in self.params + self.buffers]
+
+    def restore(self, snapshot):
+        """Put back, in place, what :meth:`snapshot` saved."""
+        for array, saved in zip(self.params + self.buffers, snapshot):
+            array[...] = saved
+
+    def clip_gradients(self, max_norm):
+        """Scale all gradients together so that their joint norm is ≤ max_norm."""
+        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in self.grads)))
+        if norm > max_norm:
+            for grad in self.grads:
+                grad *= max_norm / norm
+        return norm
+
+    def dense_layers(self):
+        """The Dense layers in order, including those inside residual blocks."""
+
+        def walk(layers):
+            for layer in layers:
+                if isinstance(layer, Dense):
+                    yield layer
+                elif isinstance(layer, Residual):
+                    yield from walk(layer.layers)
+
+        return list(walk(self.layers))
+
+    def forward(self, X, training=False, sample_weight=None):
+        """The network's output for inputs X.
+
+        ``training=True`` keeps what the backward pass needs, draws dropout
+        masks and uses batch statistics; ``sample_weight`` weights those.
+        """
+        batch = Batch(X, sample_weight) if training else None
         for layer in self.layers:
-            X = layer.forward(X, training=training)
+            X = layer.forward(X, training=training, batch=batch)
         return X
 
     def backward(self, grad_output):
@@ -58,7 +97,7 @@ class Network:
             )
 
     def l2_penalty(self):
-        """Σ ‖W‖² over the penalized parameters (the weights, not the biases)."""
+        """Σ ‖W‖² over the penalized parameters (weights, not biases or norms)."""
         return sum(float(np.vdot(p, p)) for p in self._penalized)
 
     def compute_gradients(self, X, y, loss, sample_weight=None, l2_scale=0.0):
@@ -66,7 +105,7 @@ class Network:
 
         The objective is ``loss.value(f(X), y, sample_weight) + l2_scale Σ‖W‖²``.
         """
-        y_pred = self.forward(X, training=True)
+        y_pred = self.forward(X, training=True, sample_weight=sample_weight)
         objective = loss.value(y_pred, y, sample_weight)
         self.backward(loss.gradient(y_pred, y, sample_weight))
         if l2_scale:
@@ -77,9 +116,22 @@ class Network:
 
 
 def make_mlp(
-    n_features, hidden_layer_sizes, n_outputs, activations, random_state, dtype
+    n_features,
+    hidden_layer_sizes,
+    n_outputs,
+    activations,
+    random_state,
+    dtype,
+    *,
+    normalization=None,
+    dropout=0.0,
+    skip_connections=False,
 ):
-    """A multilayer perceptron: Dense + activation per hidden layer, a Dense output.
+    """A multilayer perceptron.
+
+    Each hidden layer is Dense → normalization (optional) → activation →
+    dropout (optional); with ``skip_connections`` each is wrapped in a
+    :class:`Residual` block, h ← h P + F(h). A Dense layer makes the output.
 
     Parameters
     ----------
@@ -88,19 +140,45 @@ def make_mlp(
         Width of each hidden layer; empty for a linear model.
     activations : sequence of str
         One activation name per hidden layer.
-    random_state : numpy.random.Generator or RandomState
+    random_state : numpy.random.RandomState
+        Draws the initial weights and, later, the dropout masks.
     dtype : numpy dtype
+    normalization : {None, 'batch', 'layer'}
+    dropout : float in [0, 1)
+    skip_connections : bool
     """
     layers = []
     fan_in = n_features
     for width, name in zip(hidden_layer_sizes, activations):
         activation = ACTIVATIONS[name]
-        layers.append(
+        block = [
             initialize_dense(
                 fan_in, width, activation.initialization, random_state, dtype
             )
-        )
-        layers.append(ActivationLayer(activation))
+        ]
+        if normalization is not None:
+            block.append(NORMALIZATIONS[normalization](width, dtype))
+        block.append(ActivationLayer(activation))
+        if dropout:
+            # A stream of its own, so that the masks do not depend on how many
+            # numbers the shuffling of the data has drawn (which depends on n).
+            mask_stream = np.random.RandomState(random_state.randint(2**31 - 1))
+            block.append(Dropout(dropout, mask_stream))
+        if skip_connections:
+            projection = None
+            if fan_in != width:
+                projection = initialize_dense(
+                    fan_in, width, "glorot", random_state, dtype
+                ).weights
+            layers.append(Residual(block, projection))
+        else:
+            layers.extend(block)
         fan_in = width
+    if skip_connections and normalization is not None and hidden_layer_sizes:
+        # A residual stream adds up its blocks' outputs, so its scale grows with
+        # depth; normalizing it once before the output layer keeps the output
+        # layer's first steps (and so the usable learning rate) independent of
+        # depth, as in pre-norm transformers.
+        layers.append(NORMALIZATIONS[normalization](fan_in, dtype))
     layers.append(initialize_dense(fan_in, n_outputs, "glorot", random_state, dtype))
     return Network(layers)
