@@ -88,3 +88,30 @@ def test_learning_rate_is_read_at_each_step(optimizer_class):
     optimizer.learning_rate = 0.0
     optimizer.update_params([theta], [GRADS[0].copy()])
     np.testing.assert_array_equal(theta, THETA)
+
+
+def test_flush_subnormals():
+    from skfa.neural_network._optimizers import flush_subnormals
+
+    a64 = np.array([1e-310, -1e-250, 1e-100, -2.0, 0.0])
+    a32 = np.array([1e-40, -1e-35, 1e-20, 3.0], dtype=np.float32)
+    flush_subnormals([a64, a32])
+    np.testing.assert_array_equal(a64, [0.0, 0.0, 1e-100, -2.0, 0.0])
+    np.testing.assert_array_equal(a32, np.array([0, 0, 1e-20, 3], dtype=np.float32))
+
+
+def test_training_keeps_weights_and_moments_out_of_the_subnormal_range():
+    from skfa import MLPApproximator
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = X[:, 0]
+    model = MLPApproximator(hidden_layer_sizes=(8,), batch_size=4, random_state=0)
+    model.partial_fit(X, y)
+    # A dead unit's state, decaying towards the subnormal range.
+    model.coefs_[0][:, 0] = 1e-300
+    model._optimizer.first_moments[0][:, 0] = 1e-305
+    model.partial_fit(X, y)  # 100 steps: one flush
+    arrays = model._network.params + model._optimizer.state_arrays()
+    smallest = min(np.abs(a[a != 0]).min() for a in arrays)
+    assert smallest > 1e-200

@@ -104,7 +104,8 @@ def _tanh_derivative(a):
 
 
 def _relu_derivative(a):
-    return (a > 0).astype(a.dtype)
+    # A boolean array: multiplying by it needs no float temporary.
+    return a > 0
 
 
 def _leaky_relu_derivative(a):

@@ -22,17 +22,25 @@ class _Loss:
 
     def value(self, y_pred, y, sample_weight=None):
         """The loss L(ŷ, y), a float."""
-        per_sample = self.elementwise(y_pred - y).sum(axis=1)
-        return float(np.average(per_sample, weights=sample_weight))
+        return self.value_and_gradient(y_pred, y, sample_weight)[0]
 
     def gradient(self, y_pred, y, sample_weight=None):
         """∂L/∂ŷ, an array shaped like ``y_pred``."""
-        grad = self.elementwise_derivative(y_pred - y)
+        return self.value_and_gradient(y_pred, y, sample_weight)[1]
+
+    def value_and_gradient(self, y_pred, y, sample_weight=None):
+        """L(ŷ, y) and ∂L/∂ŷ together, from one computation of the residual."""
+        residual = y_pred - y
+        per_sample = self.elementwise(residual).sum(axis=1)
+        grad = self.elementwise_derivative(residual)
         if sample_weight is None:
+            value = per_sample.mean()
             grad /= y_pred.shape[0]
         else:
-            grad *= (sample_weight / sample_weight.sum())[:, np.newaxis]
-        return grad
+            total = sample_weight.sum()
+            value = per_sample @ sample_weight / total
+            grad *= (sample_weight / total)[:, np.newaxis]
+        return float(value), grad
 
 
 class SquaredError(_Loss):
@@ -44,7 +52,8 @@ class SquaredError(_Loss):
         return residual * residual
 
     def elementwise_derivative(self, residual):
-        return 2 * residual
+        residual *= 2  # the caller's residual is not needed after this
+        return residual
 
 
 class Huber(_Loss):

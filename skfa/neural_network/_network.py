@@ -106,8 +106,8 @@ class Network:
         The objective is ``loss.value(f(X), y, sample_weight) + l2_scale Σ‖W‖²``.
         """
         y_pred = self.forward(X, training=True, sample_weight=sample_weight)
-        objective = loss.value(y_pred, y, sample_weight)
-        self.backward(loss.gradient(y_pred, y, sample_weight))
+        objective, grad_output = loss.value_and_gradient(y_pred, y, sample_weight)
+        self.backward(grad_output)
         if l2_scale:
             objective += l2_scale * self.l2_penalty()
             for param, grad in zip(self._penalized, self._penalized_grads):

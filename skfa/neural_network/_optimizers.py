@@ -5,28 +5,62 @@ Every optimizer follows one contract, the one scikit-learn's MLP uses:
 any per-parameter state (velocities, moment estimates) lives in lists aligned
 with ``params``. The learning rate is the attribute ``learning_rate``, so a
 schedule can change it between steps without knowing which optimizer it drives.
+
+The arithmetic is written in place, through one scratch array per parameter,
+so that a step allocates nothing: at hundreds of steps an epoch, temporary
+arrays the size of the weights cost more than the update itself.
 """
 
 import numpy as np
 
-__all__ = ["SGD", "RMSProp", "Adam", "OPTIMIZERS"]
+__all__ = ["SGD", "RMSProp", "Adam", "OPTIMIZERS", "flush_subnormals"]
+
+# Magnitudes below this are set to zero by ``flush_subnormals``: far above the
+# subnormal range (below about 2.2e-308 in float64, 1.2e-38 in float32), far
+# below anything that changes a prediction.
+FLUSH_THRESHOLD = {np.dtype(np.float64): 1e-200, np.dtype(np.float32): 1e-30}
+
+
+def flush_subnormals(arrays):
+    """Set the entries of tiny magnitude to zero, in place.
+
+    A moment estimate of a unit that has stopped receiving gradient decays
+    geometrically (β₁ = 0.9 takes it from 1 to the subnormal range in about
+    6,700 steps), and arithmetic on subnormal numbers is many times slower on
+    most CPUs. Flushing every hundred or so steps keeps the values out of that
+    range at the cost of one pass over the arrays.
+    """
+    for array in arrays:
+        tiny = np.abs(array) < FLUSH_THRESHOLD[array.dtype]
+        array[tiny] = 0
 
 
 class _Optimizer:
-    """Shared bookkeeping: the learning rate and the number of steps taken."""
+    """Shared bookkeeping: the learning rate, the step count, scratch space."""
 
     def __init__(self, params, learning_rate=0.001):
         self.learning_rate = float(learning_rate)
         self.n_steps = 0
+        self._scratch = None
 
     def update_params(self, params, grads):
         """Apply one step to every array in ``params`` in place."""
+        if self._scratch is None:
+            self._scratch = [np.empty_like(p) for p in params]
         self.n_steps += 1
         for index, (param, grad) in enumerate(zip(params, grads)):
-            self._update(index, param, grad)
+            self._update(index, param, grad, self._scratch[index])
 
-    def _update(self, index, param, grad):
+    def _update(self, index, param, grad, scratch):
         raise NotImplementedError
+
+    def state_arrays(self):
+        """The per-parameter state (velocities, moments), for flushing."""
+        return []
+
+    def __getstate__(self):
+        # Scratch space is not state: pickle without it.
+        return {**self.__dict__, "_scratch": None}
 
 
 class SGD(_Optimizer):
@@ -58,16 +92,21 @@ class SGD(_Optimizer):
         self.nesterov = bool(nesterov)
         self.velocities = [np.zeros_like(p) for p in params]
 
-    def _update(self, index, param, grad):
+    def state_arrays(self):
+        return self.velocities
+
+    def _update(self, index, param, grad, scratch):
+        step = np.multiply(grad, self.learning_rate, out=scratch)  # α g
         if self.momentum == 0.0:
-            param -= self.learning_rate * grad
+            param -= step
             return
         velocity = self.velocities[index]
         velocity *= self.momentum
-        velocity -= self.learning_rate * grad
+        velocity -= step
         if self.nesterov:
-            param += self.momentum * velocity
-            param -= self.learning_rate * grad
+            param -= step
+            step = np.multiply(velocity, self.momentum, out=scratch)
+            param += step
         else:
             param += velocity
 
@@ -98,11 +137,20 @@ class RMSProp(_Optimizer):
         self.epsilon = float(epsilon)
         self.mean_squares = [np.zeros_like(p) for p in params]
 
-    def _update(self, index, param, grad):
+    def state_arrays(self):
+        return self.mean_squares
+
+    def _update(self, index, param, grad, scratch):
         mean_square = self.mean_squares[index]
         mean_square *= self.rho
-        mean_square += (1.0 - self.rho) * grad * grad
-        param -= self.learning_rate * grad / (self.epsilon + np.sqrt(mean_square))
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - self.rho
+        mean_square += scratch
+        denominator = np.sqrt(mean_square, out=scratch)
+        denominator += self.epsilon
+        np.divide(grad, denominator, out=scratch)  # g / (ε + √s)
+        scratch *= self.learning_rate
+        param -= scratch
 
 
 class Adam(_Optimizer):
@@ -141,24 +189,33 @@ class Adam(_Optimizer):
         self.first_moments = [np.zeros_like(p) for p in params]
         self.second_moments = [np.zeros_like(p) for p in params]
 
+    def state_arrays(self):
+        return self.first_moments + self.second_moments
+
     def update_params(self, params, grads):
         # The bias corrections depend only on the step count: compute them once
         # per step, not once per parameter array.
         t = self.n_steps + 1
-        self._first_correction = 1.0 - self.beta_1**t
-        self._second_correction = 1.0 - self.beta_2**t
+        self._step_size = self.learning_rate / (1.0 - self.beta_1**t)  # α / (1 − β₁ᵗ)
+        self._root_correction = np.sqrt(1.0 - self.beta_2**t)  # √(1 − β₂ᵗ)
         super().update_params(params, grads)
 
-    def _update(self, index, param, grad):
+    def _update(self, index, param, grad, scratch):
         m = self.first_moments[index]
         v = self.second_moments[index]
         m *= self.beta_1
-        m += (1.0 - self.beta_1) * grad
+        np.multiply(grad, 1.0 - self.beta_1, out=scratch)
+        m += scratch
         v *= self.beta_2
-        v += (1.0 - self.beta_2) * grad * grad
-        denominator = np.sqrt(v / self._second_correction)
+        np.multiply(grad, grad, out=scratch)
+        scratch *= 1.0 - self.beta_2
+        v += scratch
+        denominator = np.sqrt(v, out=scratch)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
+        denominator *= 1.0 / self._root_correction
         denominator += self.epsilon
-        param -= (self.learning_rate / self._first_correction) * m / denominator
+        np.divide(m, denominator, out=scratch)
+        scratch *= self._step_size
+        param -= scratch
 
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam}
