@@ -341,3 +341,15 @@ def test_other_bad_input():
         model.predict(np.hstack([X, X]))
     with pytest.raises(ValueError, match="outputs"):
         model.partial_fit(X, np.column_stack([y, y]))
+
+
+def test_scikit_learn_callbacks_see_every_epoch():
+    callback = pytest.importorskip("sklearn.callback")
+    X, y = noisy_sine(300)
+    monitor = callback.ScoringMonitor(scoring="r2")
+    model = MLPApproximator(hidden_layer_sizes=(8,), max_iter=6, random_state=0)
+    model.set_callbacks(monitor).fit(X, y)
+    scores = [entry["r2"] for entry in monitor.get_logs().data]
+    assert len(scores) == model.n_iter_ == 6
+    assert scores[-1] == pytest.approx(model.score(X, y))
+    assert scores[-1] > scores[0]  # the copies were taken epoch by epoch

@@ -6,6 +6,7 @@ state. The arithmetic lives in the core: :mod:`._network`, :mod:`._layers`,
 :mod:`._activations`, :mod:`._losses` and :mod:`._optimizers`.
 """
 
+import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -18,12 +19,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import (
+    CallbackSupportMixin,
     Interval,
     Options,
     StrOptions,
     _check_sample_weight,
     _fit_context,
+    init_callback_context,
     validate_data,
+    with_callbacks,
 )
 from ._activations import ACTIVATIONS
 from ._losses import LOSSES
@@ -51,7 +55,7 @@ class TrainingDivergedError(ValueError, FloatingPointError):
     """
 
 
-class MLPApproximator(RegressorMixin, BaseEstimator):
+class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Multilayer perceptron regressor trained by backpropagation in NumPy.
 
     The network computes f(x) = h⁽ᴸ⁾(…h⁽¹⁾(x)) with hidden layers
@@ -322,6 +326,7 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ public
 
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self,
@@ -378,6 +383,7 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         self._train(X, y, sample_weight, validation, max_epochs=self.max_iter)
         return self
 
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current state.
@@ -642,8 +648,14 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
         best_state = None
         explosion_threshold = None
         start = time.perf_counter()
+        # scikit-learn's callbacks (progress bars, scoring monitors) see the fit
+        # as a task with one subtask per epoch.
+        fit_task = init_callback_context(self, max_subtasks=max_epochs)
+        fit_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
 
         for _ in range(max_epochs):
+            epoch_task = fit_task.subcontext(task_name="epoch")
+            epoch_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
             epoch = self.n_iter_ + 1
             last_finite = network.snapshot()
             order = (
@@ -690,6 +702,13 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
                 best_state = network.snapshot()
             if self.verbose:
                 self._print_epoch(epoch, epoch_objective, start)
+            if epoch_task.call_on_fit_task_end(
+                estimator=self,
+                X=X,
+                y=y,
+                reconstruction_attributes=self._fitted_copy_attributes,
+            ):
+                break  # a callback asked to stop
             if self._no_improvement_count >= self.n_iter_no_change:
                 if not schedule.on_plateau():
                     break
@@ -706,6 +725,20 @@ class MLPApproximator(RegressorMixin, BaseEstimator):
                 )
         if best_state is not None:
             network.restore(best_state)
+        fit_task.call_on_fit_task_end(estimator=self, X=X, y=y)
+
+    def _fitted_copy_attributes(self):
+        """What a copy of this estimator needs to predict as it is now.
+
+        Callbacks that score the model during training build such a copy.
+        """
+        network = copy.deepcopy(self._network)
+        dense_layers = network.dense_layers()
+        return {
+            "_network": network,
+            "coefs_": [layer.weights for layer in dense_layers],
+            "intercepts_": [layer.bias for layer in dense_layers],
+        }
 
     def _record_epoch(self, epoch_objective, validation, early_stopping):
         """Update the stopping counters; return whether this epoch is the best."""
