@@ -1,7 +1,7 @@
 """
-=====================================
+======================================
 The sine basis and why the ends matter
-=====================================
+======================================
 
 A linear function approximator f(x) = θᵀβ(x̃) + b with the sine basis
 β_k(x̃) = sin(kπx̃), where x̃ is the input scaled into [0, 1], can only

@@ -1,6 +1,14 @@
-"""The ``skfa`` command line: ``python -m skfa demo`` and friends."""
+"""The ``skfa`` command line: ``skfa demo``, ``skfa fqi`` and ``skfa evaluate``.
+
+``python -m skfa`` runs the same commands. Mistakes in the user's files or
+column names end the command with a one-line message and exit code 2, as
+argparse does for mistakes in the arguments themselves.
+"""
 
 import argparse
+import contextlib
+import os
+import re
 import sys
 import time
 
@@ -8,55 +16,759 @@ import numpy as np
 
 __all__ = ["main"]
 
+DEMO_FIGURE = "skfa-demo.png"
 
+
+class CommandError(Exception):
+    """A problem reported in one line: the input's (exit code 2) or training's (1)."""
+
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
+
+
+# ------------------------------------------------------------------ progress
+class ProgressBar:
+    """A plain-text progress bar, ``[#####-----] 5/10 note  1.2 s``.
+
+    On a terminal the bar redraws itself in place; elsewhere (a log file, a
+    pipe, a test) only the final state is written, as one line.
+
+    Parameters
+    ----------
+    total : int
+        The number of steps.
+    label : str
+        Written before the bar.
+    stream : file-like, default=sys.stderr
+        Where the bar goes; standard error keeps standard output for results.
+    width : int, default=24
+        The number of characters between the brackets.
+
+    Examples
+    --------
+    >>> import io
+    >>> stream = io.StringIO()
+    >>> bar = ProgressBar(4, "fitting", stream=stream, width=8)
+    >>> for step in range(1, 5):
+    ...     bar.update(step)
+    >>> bar.close()
+    >>> stream.getvalue().split("]")[0]
+    'fitting [########'
+    """
+
+    def __init__(self, total, label, *, stream=None, width=24):
+        self.total = max(int(total), 1)
+        self.label = label
+        self.stream = sys.stderr if stream is None else stream
+        self.width = width
+        self.done = 0
+        self.note = ""
+        self._start = time.perf_counter()
+        isatty = getattr(self.stream, "isatty", None)
+        self._live = bool(isatty and isatty())
+        # What was printed before the bar should appear before it.
+        sys.stdout.flush()
+
+    def line(self):
+        """The bar as text."""
+        filled = round(self.width * min(self.done, self.total) / self.total)
+        bar = "#" * filled + "-" * (self.width - filled)
+        seconds = time.perf_counter() - self._start
+        note = f"  {self.note}" if self.note else ""
+        return f"{self.label} [{bar}] {self.done}/{self.total}{note}  {seconds:.1f} s"
+
+    def update(self, done, note=""):
+        """Advance the bar to ``done`` steps, with an optional note."""
+        self.done, self.note = done, note
+        if self._live:
+            self.stream.write("\r" + self.line() + "\033[K")
+            self.stream.flush()
+
+    def close(self):
+        """Finish the bar's line."""
+        if self._live:
+            self.stream.write("\r" + self.line() + "\033[K\n")
+        else:
+            self.stream.write(self.line() + "\n")
+        self.stream.flush()
+
+
+class _IterationLines:
+    """A write-only stream that turns FittedQIteration's verbose lines into progress.
+
+    With ``verbose=1``, :class:`~skfa.rl.FittedQIteration` prints
+    ``Iteration k/N: TD error …, Q change …, mean Q …`` after each iteration.
+    Those lines advance ``bar``; anything else passes through to ``passthrough``.
+    """
+
+    pattern = re.compile(r"Iteration (\d+)/\d+: (.*)")
+
+    def __init__(self, bar, passthrough):
+        self.bar = bar
+        self.passthrough = passthrough
+        self._pending = ""
+
+    def write(self, text):
+        self._pending += text
+        *lines, self._pending = self._pending.split("\n")
+        for line in lines:
+            match = self.pattern.match(line.strip())
+            if match:
+                self.bar.update(int(match.group(1)), match.group(2))
+            elif line.strip():
+                self.passthrough.write(line + "\n")
+        return len(text)
+
+    def flush(self):
+        pass
+
+
+def _fit_fqi_with_progress(fqi, X, y, label):
+    """Fit ``fqi``, showing its iterations on a progress bar; return the seconds."""
+    bar = ProgressBar(fqi.max_iter, label)
+    verbose = fqi.verbose
+    fqi.set_params(verbose=1)
+    start = time.perf_counter()
+    try:
+        with contextlib.redirect_stdout(_IterationLines(bar, sys.stdout)):
+            fqi.fit(X, y)
+    finally:
+        fqi.set_params(verbose=verbose)
+        bar.close()
+    return time.perf_counter() - start
+
+
+# ---------------------------------------------------------------------- demo
 def _demo(args):
-    """Fit the estimators on built-in problems and print what they learned."""
-    from .neural_network import MLPApproximator
+    """Fit the three estimators on built-in problems and print what they did."""
+    from sklearn.ensemble import ExtraTreesRegressor
 
-    rng = np.random.default_rng(args.random_state)
+    from .datasets import make_car_on_hill_transitions
+    from .envs import CarOnHill
+    from .linear_model import LinearFeatureRegressor
+    from .neural_network import MLPApproximator
+    from .rl import FittedQIteration
+
+    folder = os.path.dirname(os.path.abspath(args.out_figure))
+    if not args.no_figure and not os.path.isdir(folder):
+        raise CommandError(f"--out-figure {args.out_figure}: no such directory")
+    seed = args.random_state
+    rng = np.random.default_rng(seed)
     X = rng.uniform(0, 1, size=(2000, 1))
     y = np.sin(2 * np.pi * X[:, 0]) + 0.1 * rng.normal(size=2000)
     X_test = np.linspace(0, 1, 401)[:, np.newaxis]
     y_test = np.sin(2 * np.pi * X_test[:, 0])
 
-    print("skfa demo: learn y = sin(2πx) from 2,000 noisy samples (noise σ = 0.1)")
+    n_episodes, n_trees, n_iterations = 400, 15, 25
+    print("skfa demo: three function approximators on built-in problems")
     print()
-    model = MLPApproximator(
-        hidden_layer_sizes=(64, 64), max_iter=300, random_state=args.random_state
-    )
-    start = time.perf_counter()
-    model.fit(X, y)
-    seconds = time.perf_counter() - start
-    print(f"{'estimator':<34}{'train R²':>10}{'test R²':>10}{'epochs':>8}{'time':>9}")
+    print("Regression: y = sin(2πx) + noise (σ = 0.1), 2,000 samples of x in [0, 1];")
+    print("  R² against the noiseless function on 401 points.")
     print(
-        f"{'MLPApproximator((64, 64), relu)':<34}{model.score(X, y):>10.4f}"
-        f"{model.score(X_test, y_test):>10.4f}{model.n_iter_:>8}{seconds:>8.2f}s"
+        f"Control: fitted-Q iteration on the car on the hill, {n_episodes} random-"
+        "action episodes"
+    )
+    print(
+        f"  (Ernst et al. 2005); Q by ExtraTreesRegressor(n_estimators={n_trees}), "
+        f"{n_iterations} iterations,"
+    )
+    print(
+        "  γ = 0.95. Policy score: mean discounted return from the paper's 289 "
+        "start states"
+    )
+    print("  (the optimal policy scores 0.360).")
+    print()
+
+    rows = []
+    models = {
+        "LinearFeatureRegressor(n_basis=10)": LinearFeatureRegressor(n_basis=10),
+        "MLPApproximator((32, 32), relu)": MLPApproximator(
+            hidden_layer_sizes=(32, 32),
+            learning_rate_init=0.01,
+            max_iter=300,
+            random_state=seed,
+        ),
+    }
+    for name, model in models.items():
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+        rows.append(
+            (name, "sin(2πx)", f"R² {model.score(X_test, y_test):.4f}", seconds)
+        )
+
+    start = time.perf_counter()
+    X_car, y_car = make_car_on_hill_transitions(n_episodes, random_state=seed)
+    fqi = FittedQIteration(
+        ExtraTreesRegressor(n_estimators=n_trees),
+        gamma=0.95,
+        max_iter=n_iterations,
+        n_jobs=2,
+        random_state=seed,
+    )
+    _fit_fqi_with_progress(fqi, X_car, y_car, "FittedQIteration")
+    env = CarOnHill()
+    score = env.score_policy(fqi)
+    seconds = time.perf_counter() - start
+    rows.append(
+        (
+            f"FittedQIteration(ExtraTrees, {n_iterations} it.)",
+            "car on hill",
+            f"policy {score:.3f}",
+            seconds,
+        )
+    )
+    always_right = env.score_policy(lambda states: np.ones(len(states), dtype=int))
+    rows.append(
+        (
+            "  for comparison: always u = +4",
+            "car on hill",
+            f"policy {always_right:.3f}",
+            None,
+        )
+    )
+
+    print()
+    print(f"{'estimator':<38}{'problem':<13}{'score':>14}{'time':>9}")
+    for name, problem, result, seconds in rows:
+        timing = "" if seconds is None else f"{seconds:.2f} s"
+        print(f"{name:<38}{problem:<13}{result:>14}{timing:>9}")
+    print(
+        f"({len(X_car):,} transitions; each iteration fits one regressor per action.)"
     )
     print()
-    print("What it learned, at a few points:")
-    print(f"{'x':>8}{'sin(2πx)':>12}{'f(x)':>12}")
-    for x in np.linspace(0, 1, 9):
-        prediction = model.predict([[x]])[0]
-        print(f"{x:>8.3f}{np.sin(2 * np.pi * x):>12.4f}{prediction:>12.4f}")
+
+    if args.no_figure:
+        return 0
+    try:
+        # A bare Figure draws without pyplot, so no GUI backend is touched.
+        from matplotlib.figure import Figure
+    except ImportError:
+        print("Figure skipped: matplotlib is not installed (pip install matplotlib).")
+        return 0
+    fig = Figure(figsize=(15, 4.3), layout="tight")
+    _demo_figure(fig, X, y, X_test, y_test, models, fqi, env)
+    try:
+        fig.savefig(args.out_figure, dpi=100)
+    except (OSError, ValueError) as error:
+        raise CommandError(f"cannot write the figure: {error}") from error
+    print(f"Figure written to {args.out_figure}")
     return 0
 
 
+def _demo_figure(fig, X, y, X_test, y_test, models, fqi, env):
+    ax_fit, ax_value, ax_policy = fig.subplots(1, 3)
+    ax_fit.plot(X[::10, 0], y[::10], ".", color="0.7", label="samples (1 in 10)")
+    ax_fit.plot(X_test, y_test, color="black", linewidth=4, alpha=0.3, label="sin(2πx)")
+    for name, model in models.items():
+        ax_fit.plot(X_test, model.predict(X_test), label=name.split("(")[0])
+    ax_fit.set(xlabel="x", title="Regression on a 1-D function")
+    ax_fit.legend(fontsize="small", loc="upper right")
+
+    positions, speeds = np.meshgrid(np.linspace(-1, 1, 121), np.linspace(-3, 3, 121))
+    grid = np.column_stack([positions.ravel(), speeds.ravel()])
+    q = fqi.q_values(grid)
+    extent = (-1, 1, -3, 3)
+    image = ax_value.imshow(
+        q.max(axis=1).reshape(positions.shape),
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        cmap="viridis",
+    )
+    fig.colorbar(image, ax=ax_value)
+    ax_value.set(xlabel="position p", ylabel="speed s", title="max_a Q(s, a)")
+
+    ax_policy.imshow(
+        fqi.actions_[q.argmax(axis=1)].reshape(positions.shape),
+        origin="lower",
+        extent=extent,
+        aspect="auto",
+        cmap="coolwarm",
+        vmin=0,
+        vmax=1,
+    )
+    state, _ = env.reset()
+    path = [state]
+    for _ in range(100):
+        state, _, terminated, _, _ = env.step(int(fqi.predict(state[None, :])[0]))
+        path.append(state)
+        if terminated:
+            break
+    path = np.array(path)
+    ax_policy.plot(path[:, 0], path[:, 1], "w.-", markersize=4)
+    ax_policy.plot(*path[0], "wo")
+    ax_policy.set(
+        xlim=(-1, 1),
+        ylim=(-3, 3),
+        xlabel="position p",
+        ylabel="speed s",
+        title="greedy action (blue −4, red +4), path from (−0.5, 0)",
+    )
+
+
+# ----------------------------------------------------------------------- fqi
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _discount(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {value}")
+    return value
+
+
+def _columns(text):
+    """Split a comma-separated list of column names."""
+    names = [name.strip() for name in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(f"empty column name in {text!r}")
+    return names
+
+
+def _read_csv(path):
+    try:
+        import pandas as pd
+    except ImportError as error:
+        raise CommandError("reading a CSV needs pandas: pip install pandas") from error
+    if not os.path.exists(path):
+        raise CommandError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise CommandError(f"{path}: is a directory, not a CSV file")
+    try:
+        frame = pd.read_csv(path)
+    except pd.errors.EmptyDataError as error:
+        raise CommandError(f"{path}: the file is empty") from error
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise CommandError(f"{path}: not a readable CSV file ({reason})") from error
+    if frame.empty:
+        raise CommandError(f"{path}: the file has a header but no rows")
+    return frame
+
+
+def _check_columns(frame, path, columns):
+    """Every column exists and holds finite numbers; name the first that does not."""
+    import pandas as pd
+
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise CommandError(
+            f"{path}: no column {', '.join(map(repr, missing))}; "
+            f"the columns are {', '.join(map(str, frame.columns))}"
+        )
+    for column in columns:
+        values = frame[column]
+        if values.dtype == bool:
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna() & values.notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise CommandError(
+                f"{path}: column {column!r} is not numeric "
+                f"(row {row + 1}: {values.iloc[row]!r})"
+            )
+        if not np.isfinite(numbers.to_numpy(dtype=float)).all():
+            row = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float)))[0])
+            raise CommandError(
+                f"{path}: column {column!r} has a missing or infinite value "
+                f"(row {row + 1})"
+            )
+
+
+def _is_integral(values):
+    return values == np.round(values)
+
+
+def _is_flag(values):
+    return (values == 0) | (values == 1)
+
+
+def _check_values(frame, path, column, expected, test):
+    """Raise naming the first row of ``column`` whose value fails ``test``."""
+    values = frame[column].to_numpy(dtype=float)
+    bad = np.flatnonzero(~test(values))
+    if bad.size:
+        raise CommandError(
+            f"{path}: column {column!r} must hold {expected} "
+            f"(row {bad[0] + 1}: {frame[column].iloc[bad[0]]!r})"
+        )
+
+
+def _q_estimator(args):
+    if args.estimator == "mlp":
+        return None  # FittedQIteration's default: a warm-started MLP (NFQ)
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    # Ernst et al. (2005): 50 extremely randomised trees, grown until n_min = 2.
+    return ExtraTreesRegressor(n_estimators=args.n_estimators, min_samples_split=2)
+
+
+def _fqi(args):
+    """Fitted-Q iteration on the user's logged transitions; save the policy."""
+    import joblib
+
+    from .rl import FittedQIteration, transitions_from_dataframe
+
+    path = args.log
+    frame = _read_csv(path)
+    next_state = args.next_state or [f"next_{column}" for column in args.state]
+    if len(next_state) != len(args.state):
+        raise CommandError(
+            f"--next-state names {len(next_state)} columns but --state names "
+            f"{len(args.state)}; give one next-state column per state column"
+        )
+    columns = [*args.state, *next_state, args.action, args.reward, args.terminal]
+    if args.episode is not None:
+        columns.append(args.episode)
+    _check_columns(frame, path, columns)
+    _check_values(frame, path, args.action, "integer action labels", _is_integral)
+    _check_values(frame, path, args.terminal, "0/1 or True/False", _is_flag)
+    if args.episode is not None:
+        _check_values(frame, path, args.episode, "integer episode ids", _is_integral)
+    try:
+        X, y = transitions_from_dataframe(
+            frame,
+            state_columns=args.state,
+            next_state_columns=next_state,
+            action_column=args.action,
+            reward_column=args.reward,
+            terminal_column=args.terminal,
+            episode_column=args.episode,
+        )
+    except ValueError as error:
+        message = str(error).splitlines()[0]
+        raise CommandError(f"{path}: {message}") from error
+    # The policy is fitted on plain arrays, so that it takes states as arrays
+    # (a simulator's or gymnasium's) without feature-name warnings.
+    X = X.to_numpy()
+
+    _print_data_summary(path, args, X, y)
+    fqi = FittedQIteration(
+        _q_estimator(args),
+        gamma=args.gamma,
+        max_iter=args.max_iter,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+    )
+    regressor = (
+        "MLPApproximator (NFQ)"
+        if args.estimator == "mlp"
+        else f"ExtraTreesRegressor(n_estimators={args.n_estimators})"
+    )
+    print(
+        f"Fitted-Q iteration: {args.max_iter} iterations of {regressor} per action, "
+        f"γ = {args.gamma}"
+    )
+    try:
+        seconds = _fit_fqi_with_progress(fqi, X, y, "iterations")
+    except ValueError as error:  # e.g. TrainingDivergedError, NaN Q-values
+        message = str(error).splitlines()[0]
+        raise CommandError(f"training failed: {message}", status=1) from error
+    _print_fit_diagnostics(fqi, X, args, seconds)
+
+    # Fully grown trees are large; light compression makes them 3x smaller.
+    joblib.dump(fqi, args.out, compress=1)
+    size = os.path.getsize(args.out)
+    size = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+    print(f"Saved the policy to {args.out} ({size}).")
+    print(f"Evaluate it with: skfa evaluate {args.out} --env car-on-hill (or a gym id)")
+    return 0
+
+
+def _print_data_summary(path, args, X, y):
+    actions, counts = np.unique(y["action"], return_counts=True)
+    n = len(X)
+    print(f"Read {n:,} transitions from {path}.")
+    print(f"  state: {', '.join(args.state)} ({X.shape[1]} features)")
+    print(
+        "  actions: "
+        + ", ".join(f"{a} ({c:,}, {c / n:.0%})" for a, c in zip(actions, counts))
+    )
+    rewards = y["reward"]
+    print(
+        f"  rewards: min {rewards.min():.4g}, mean {rewards.mean():.4g}, "
+        f"max {rewards.max():.4g}; {np.count_nonzero(rewards)} non-zero"
+    )
+    terminal = int(y["terminal"].sum())
+    print(f"  terminal next states: {terminal:,} ({terminal / n:.1%})")
+    if "episode" in y.dtype.names:
+        print(f"  episodes: {len(np.unique(y['episode'])):,}")
+    if len(actions) < 2:
+        print("  warning: only one action was ever taken; there is nothing to choose.")
+
+
+def _print_fit_diagnostics(fqi, X, args, seconds):
+    history = fqi.history_
+    print(f"Done in {seconds:.1f} s ({fqi.n_iter_} iterations).")
+    print(
+        f"  last iteration: mean squared TD error {history['td_error'][-1]:.4g}, "
+        f"largest Q change {history['q_change'][-1]:.4g}, "
+        f"mean Q {history['mean_q'][-1]:.4g}"
+    )
+    # After N iterations Q looks N steps ahead: rewards further away, worth
+    # γ^N or less of their value now, are not in it yet.
+    print(
+        f"  horizon: Q looks {fqi.n_iter_} steps ahead; rewards further away are "
+        f"discounted by γ^{fqi.n_iter_} = {args.gamma**fqi.n_iter_:.3g} or more"
+    )
+    q_range = np.ptp(history["mean_q"]) or 1.0
+    if history["q_change"][-1] > 0.05 * max(abs(history["mean_q"][-1]), q_range):
+        print(
+            "  note: Q still changes a lot between iterations; more iterations "
+            "(--max-iter) may help."
+        )
+    chosen, counts = np.unique(fqi.predict(X), return_counts=True)
+    print(
+        "  greedy action on the logged states: "
+        + ", ".join(f"{a} ({c / len(X):.0%})" for a, c in zip(chosen, counts))
+    )
+
+
+# ------------------------------------------------------------------ evaluate
+def _evaluate(args):
+    """Report the return of a saved policy in car-on-the-hill or a gym env."""
+    import joblib
+
+    path = args.policy
+    if not os.path.exists(path):
+        raise CommandError(f"{path}: no such file")
+    try:
+        policy = joblib.load(path)
+    except Exception as error:  # unpickling can raise almost anything
+        raise CommandError(
+            f"{path}: not a saved policy ({type(error).__name__}: {error})"
+        ) from error
+    if not hasattr(policy, "predict"):
+        raise CommandError(
+            f"{path}: holds a {type(policy).__name__}, which has no predict method"
+        )
+    n_features = getattr(policy, "n_features_in_", None)
+    print(f"Policy: {type(policy).__name__} from {path}")
+
+    if args.env == "car-on-hill":
+        from .envs import CarOnHill
+
+        if n_features is not None and n_features != CarOnHill.n_features:
+            raise CommandError(
+                f"{path}: the policy takes {n_features} state features but the car "
+                "on the hill has 2 (position, speed)"
+            )
+        env = CarOnHill()
+        score = env.score_policy(policy)
+        print(
+            f"car-on-hill score: {score:.3f} (mean discounted return from the 289 "
+            "start states of Ernst et al. 2005; the optimal policy scores 0.360)"
+        )
+        state, _ = env.reset()
+        for step in range(1, 401):  # score_policy's horizon
+            state, reward, terminated, _, _ = env.step(
+                int(np.asarray(policy.predict(state[None, :])).reshape(-1)[0])
+            )
+            if terminated:
+                outcome = "reaches the top" if reward > 0 else "fails"
+                print(
+                    f"From the start state (-0.5, 0) the car {outcome} after {step} "
+                    f"steps: return {reward * env.gamma ** (step - 1):.3f}."
+                )
+                break
+        else:
+            print("From the start state (-0.5, 0) the car never leaves the valley.")
+        return 0
+
+    from .rl import evaluate_policy
+
+    try:
+        mean, std = evaluate_policy(
+            args.env,
+            policy,
+            n_episodes=args.episodes,
+            random_state=args.random_state,
+        )
+    except ImportError as error:
+        raise CommandError(
+            f"--env {args.env}: gymnasium environments need gymnasium "
+            "(pip install gymnasium), or use --env car-on-hill"
+        ) from error
+    except Exception as error:  # gymnasium's errors for unknown ids vary
+        reason = str(error).strip().splitlines()[0] if str(error) else ""
+        raise CommandError(
+            f"--env {args.env}: {type(error).__name__}: {reason}"
+        ) from error
+    print(
+        f"{args.env}: mean return {mean:.4g} ± {std:.3g} (standard deviation) "
+        f"over {args.episodes} episodes"
+    )
+    return 0
+
+
+# -------------------------------------------------------------------- parser
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skfa",
         description="Function approximation for reinforcement learning.",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="fit the estimators on built-in data")
-    demo.add_argument("--random-state", type=int, default=0)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser(
+        "demo",
+        help="fit the estimators on built-in data (under a minute)",
+        description="Fit LinearFeatureRegressor and MLPApproximator on a 1-D "
+        "function and FittedQIteration on car-on-the-hill data; print a table "
+        "and write a figure.",
+    )
+    demo.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    demo.add_argument(
+        "--out-figure",
+        default=DEMO_FIGURE,
+        metavar="PATH",
+        help=f"where to write the figure (default: {DEMO_FIGURE})",
+    )
+    demo.add_argument(
+        "--no-figure", action="store_true", help="do not write the figure"
+    )
     demo.set_defaults(run=_demo)
+
+    fqi = commands.add_parser(
+        "fqi",
+        help="fitted-Q iteration on logged transitions in a CSV file",
+        description="Learn a policy by fitted-Q iteration from a CSV file with one "
+        "row per transition (state, action, reward, next state, terminal).",
+    )
+    fqi.add_argument("log", metavar="LOG.csv", help="the logged transitions")
+    fqi.add_argument(
+        "--state",
+        type=_columns,
+        required=True,
+        metavar="COLS",
+        help="comma-separated state columns, e.g. p,s",
+    )
+    fqi.add_argument(
+        "--next-state",
+        type=_columns,
+        metavar="COLS",
+        help="next-state columns in the same order (default: next_<col> for each)",
+    )
+    fqi.add_argument(
+        "--action",
+        default="action",
+        metavar="COL",
+        help="integer action labels (default: action)",
+    )
+    fqi.add_argument(
+        "--reward", default="reward", metavar="COL", help="(default: reward)"
+    )
+    fqi.add_argument(
+        "--terminal",
+        default="terminal",
+        metavar="COL",
+        help="1/True where the next state ends the episode, not for a time "
+        "limit (default: terminal)",
+    )
+    fqi.add_argument("--episode", metavar="COL", help="episode ids (optional)")
+    fqi.add_argument(
+        "--gamma",
+        type=_discount,
+        default=0.95,
+        metavar="G",
+        help="discount factor in [0, 1) (default: 0.95)",
+    )
+    fqi.add_argument(
+        "--estimator",
+        choices=["extra-trees", "mlp"],
+        default="extra-trees",
+        help="the Q-function regressor (default: extra-trees, as Ernst et al.)",
+    )
+    fqi.add_argument(
+        "--n-estimators",
+        type=_positive_int,
+        default=50,
+        metavar="N",
+        help="trees per action model for extra-trees (default: 50)",
+    )
+    fqi.add_argument(
+        "--max-iter",
+        type=_positive_int,
+        default=50,
+        metavar="N",
+        help="fitted-Q iterations (default: 50)",
+    )
+    fqi.add_argument(
+        "--n-jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="fit the action models in parallel threads (default: 1)",
+    )
+    fqi.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    fqi.add_argument(
+        "--out",
+        default="policy.joblib",
+        metavar="PATH",
+        help="where to save the policy (default: policy.joblib)",
+    )
+    fqi.set_defaults(run=_fqi)
+
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="report a saved policy's return",
+        description="Load a policy saved by 'skfa fqi' (or any joblib-saved "
+        "object with predict) and report its return.",
+    )
+    evaluate.add_argument(
+        "policy", metavar="POLICY.joblib", help="a policy saved by skfa fqi"
+    )
+    evaluate.add_argument(
+        "--env",
+        required=True,
+        metavar="ENV",
+        help="car-on-hill, or a gymnasium id such as CartPole-v1",
+    )
+    evaluate.add_argument(
+        "--episodes",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="episodes to average, for a gymnasium environment (default: 10)",
+    )
+    evaluate.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    evaluate.set_defaults(run=_evaluate)
     return parser
 
 
 def main(argv=None):
-    """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
-    return args.run(args)
+    """Run the command line and return its exit code.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 for a usage error or a problem with the input files,
+        1 if training fails (e.g. diverges).
+    """
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CommandError as error:
+        print(f"skfa {args.command}: error: {error}", file=sys.stderr)
+        return error.status
 
 
 if __name__ == "__main__":

@@ -9,7 +9,13 @@ file, not the whole package.
 import contextlib
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Hidden, Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Hidden,
+    Interval,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -56,6 +62,7 @@ __all__ = [
     "with_callbacks",
     "_check_feature_names_in",
     "_check_sample_weight",
+    "HasMethods",
     "Hidden",
     "Interval",
     "Options",

@@ -1,0 +1,28 @@
+"""Offline reinforcement learning from logged transitions.
+
+Transitions are ``(X, y)``: the states in ``X`` and, in the structured array
+``y``, what followed each of them (see :func:`pack_transitions`).
+"""
+
+from ._fqi import FittedQIteration
+from ._gym import collect_transitions, evaluate_policy
+from ._transitions import (
+    Transitions,
+    check_transitions,
+    load_transitions_csv,
+    pack_transitions,
+    transition_dtype,
+    transitions_from_dataframe,
+)
+
+__all__ = [
+    "FittedQIteration",
+    "Transitions",
+    "check_transitions",
+    "collect_transitions",
+    "evaluate_policy",
+    "load_transitions_csv",
+    "pack_transitions",
+    "transition_dtype",
+    "transitions_from_dataframe",
+]

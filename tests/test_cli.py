@@ -1,0 +1,373 @@
+"""The command line: the demo, fitted-Q on a user's CSV, evaluation, errors."""
+
+import re
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+from skfa._cli import ProgressBar, main
+from skfa.datasets import make_car_on_hill_transitions
+from skfa.envs import CarOnHill
+
+pd = pytest.importorskip("pandas")
+
+FQI_ARGS = ["--state", "p,s", "--terminal", "done", "--episode", "episode"]
+
+
+@pytest.fixture(scope="module")
+def car_csv(tmp_path_factory):
+    """A car-on-the-hill log as a user would write it, with its own column names."""
+    X, y = make_car_on_hill_transitions(n_episodes=20, random_state=0)
+    frame = pd.DataFrame(
+        {
+            "p": X[:, 0],
+            "s": X[:, 1],
+            "action": y["action"],
+            "reward": y["reward"],
+            "next_p": y["next_state"][:, 0],
+            "next_s": y["next_state"][:, 1],
+            "done": y["terminal"].astype(int),
+            "episode": y["episode"],
+        }
+    )
+    path = tmp_path_factory.mktemp("logs") / "car.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run(argv, capsys):
+    """Run the command line in-process; return (exit code, stdout, stderr)."""
+    code = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code, err, *fragments):
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("skfa ") and ": error: " in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_demo_prints_the_table_and_writes_the_figure(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    figure = tmp_path / "demo.png"
+    code, out, err = run(["demo", "--out-figure", figure], capsys)
+    assert code == 0
+    for name in ["LinearFeatureRegressor", "MLPApproximator", "FittedQIteration"]:
+        assert name in out
+    r2 = [float(word) for word in out.split() if word.startswith("0.99")]
+    assert len(r2) >= 2, out
+    policy = float(re.search(r"FittedQIteration\(.*policy (-?[0-9.]+)", out)[1])
+    assert policy > 0.1  # always pushing right scores 0.036
+    assert figure.stat().st_size > 10_000
+    assert "25/25" in err  # the progress bar's final state
+
+
+def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys):
+    policy_path = tmp_path / "policy.joblib"
+    code, out, err = run(
+        [
+            "fqi",
+            car_csv,
+            *FQI_ARGS,
+            "--max-iter",
+            "3",
+            "--n-estimators",
+            "10",
+            "--out",
+            policy_path,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "transitions from" in out
+    assert "episodes: 20" in out
+    assert "3/3" in err
+    policy = joblib.load(policy_path)
+    assert policy.n_iter_ == 3 and policy.n_features_in_ == 2
+    assert policy.verbose == 0  # the progress bar's verbosity is not saved
+
+    code, out, err = run(["evaluate", policy_path, "--env", "car-on-hill"], capsys)
+    assert code == 0, err
+    score = float(out.split("score: ")[1].split()[0])
+    assert score == pytest.approx(CarOnHill().score_policy(policy), abs=1e-3)
+
+
+def test_fqi_with_the_mlp_and_default_column_names(tmp_path, capsys):
+    X, y = make_car_on_hill_transitions(n_episodes=5, random_state=0)
+    path = tmp_path / "log.csv"
+    pd.DataFrame(
+        {
+            "p": X[:, 0],
+            "s": X[:, 1],
+            "next_p": y["next_state"][:, 0],
+            "next_s": y["next_state"][:, 1],
+            "action": y["action"],
+            "reward": y["reward"],
+            "terminal": y["terminal"],
+        }
+    ).to_csv(path, index=False)
+    out_path = tmp_path / "nfq.joblib"
+    code, out, err = run(
+        [
+            "fqi",
+            path,
+            "--state",
+            "p,s",
+            "--estimator",
+            "mlp",
+            "--max-iter",
+            "1",
+            "--gamma",
+            "0.9",
+            "--out",
+            out_path,
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "MLPApproximator" in out and "γ = 0.9" in out
+    q_function = joblib.load(out_path).estimators_[0]
+    assert "MLPApproximator" in repr(q_function)
+
+
+def test_evaluate_a_gymnasium_policy(tmp_path, capsys):
+    pytest.importorskip("gymnasium")
+    from sklearn.tree import DecisionTreeRegressor
+
+    from skfa.rl import FittedQIteration, collect_transitions
+
+    X, y = collect_transitions("CartPole-v1", n_episodes=5, random_state=0)
+    policy = FittedQIteration(DecisionTreeRegressor(max_depth=3), max_iter=2)
+    joblib.dump(policy.fit(X, y), tmp_path / "cartpole.joblib")
+    code, out, err = run(
+        [
+            "evaluate",
+            tmp_path / "cartpole.joblib",
+            "--env",
+            "CartPole-v1",
+            "--episodes",
+            "2",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "CartPole-v1: mean return" in out and "over 2 episodes" in out
+
+
+# ------------------------------------------------------------------- errors
+def write(tmp_path, text, name="log.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def edit_csv(car_csv, tmp_path, column, row, value):
+    """A copy of the car log with one cell replaced, written as text."""
+    lines = car_csv.read_text().splitlines()
+    header = lines[0].split(",")
+    cells = lines[row + 1].split(",")
+    cells[header.index(column)] = value
+    lines[row + 1] = ",".join(cells)
+    return write(tmp_path, "\n".join(lines) + "\n", name=f"bad_{column}.csv")
+
+
+@pytest.mark.parametrize(
+    "column, value, fragments",
+    [
+        ("s", "fast", ["column 's' is not numeric", "row 4", "'fast'"]),
+        ("reward", "", ["column 'reward' has a missing", "row 4"]),
+        ("action", "0.5", ["column 'action' must hold integer", "row 4"]),
+        ("done", "2", ["column 'done' must hold 0/1", "row 4"]),
+    ],
+)
+def test_bad_values_name_the_column_and_row(
+    car_csv, tmp_path, capsys, column, value, fragments
+):
+    path = edit_csv(car_csv, tmp_path, column, 3, value)
+    code, _, err = run(["fqi", path, *FQI_ARGS, "--out", tmp_path / "p"], capsys)
+    assert_one_line_error(code, err, str(path), *fragments)
+
+
+def test_missing_column_lists_the_columns(car_csv, tmp_path, capsys):
+    code, _, err = run(
+        ["fqi", car_csv, "--state", "p,speed", "--terminal", "done"], capsys
+    )
+    assert_one_line_error(
+        code, err, "no column 'speed', 'next_speed'", "the columns are p, s, action"
+    )
+    code, _, err = run(["fqi", car_csv, *FQI_ARGS, "--reward", "gain"], capsys)
+    assert_one_line_error(code, err, "no column 'gain'")
+
+
+def test_next_state_columns_must_match_the_state(car_csv, capsys):
+    code, _, err = run(["fqi", car_csv, *FQI_ARGS, "--next-state", "next_p"], capsys)
+    assert_one_line_error(code, err, "--next-state names 1 columns")
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("", "the file is empty"),
+        ("p,s,action,reward,next_p,next_s,done\n", "has a header but no rows"),
+        ('p,s\n1,2\n"3,4\n', "not a readable CSV file"),
+    ],
+)
+def test_unreadable_files(tmp_path, capsys, text, fragment):
+    path = write(tmp_path, text)
+    code, _, err = run(["fqi", path, *FQI_ARGS], capsys)
+    assert_one_line_error(code, err, fragment)
+
+
+def test_binary_file(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_bytes(b"\xff\xfe\x00\x81" * 100)
+    code, _, err = run(["fqi", path, *FQI_ARGS], capsys)
+    assert_one_line_error(code, err, "log.csv")
+
+
+def test_missing_file_and_directory(tmp_path, capsys):
+    code, _, err = run(["fqi", tmp_path / "nope.csv", *FQI_ARGS], capsys)
+    assert_one_line_error(code, err, "nope.csv: no such file")
+    code, _, err = run(["fqi", tmp_path, *FQI_ARGS], capsys)
+    assert_one_line_error(code, err, "is a directory")
+    code, _, err = run(["evaluate", tmp_path / "nope.joblib", "--env", "x"], capsys)
+    assert_one_line_error(code, err, "nope.joblib: no such file")
+
+
+def test_evaluate_rejects_what_is_not_a_policy(tmp_path, capsys):
+    garbage = write(tmp_path, "not a pickle", name="garbage.joblib")
+    code, _, err = run(["evaluate", garbage, "--env", "car-on-hill"], capsys)
+    assert_one_line_error(code, err, "not a saved policy")
+
+    joblib.dump({"weights": [1, 2]}, tmp_path / "dict.joblib")
+    code, _, err = run(
+        ["evaluate", tmp_path / "dict.joblib", "--env", "car-on-hill"], capsys
+    )
+    assert_one_line_error(code, err, "holds a dict, which has no predict method")
+
+
+def test_evaluate_checks_the_state_width(tmp_path, capsys):
+    from sklearn.dummy import DummyRegressor
+
+    policy = DummyRegressor().fit(np.zeros((3, 4)), [0, 1, 1])
+    joblib.dump(policy, tmp_path / "wide.joblib")
+    code, _, err = run(
+        ["evaluate", tmp_path / "wide.joblib", "--env", "car-on-hill"], capsys
+    )
+    assert_one_line_error(code, err, "takes 4 state features", "has 2")
+
+
+def test_evaluate_without_gymnasium(tmp_path, capsys, monkeypatch):
+    from sklearn.dummy import DummyClassifier
+
+    joblib.dump(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.joblib")
+    monkeypatch.setitem(sys.modules, "gymnasium", None)
+    code, _, err = run(
+        ["evaluate", tmp_path / "p.joblib", "--env", "CartPole-v1"], capsys
+    )
+    assert_one_line_error(code, err, "pip install gymnasium")
+
+
+def test_unknown_gymnasium_id(tmp_path, capsys):
+    pytest.importorskip("gymnasium")
+    from sklearn.dummy import DummyClassifier
+
+    joblib.dump(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.joblib")
+    code, _, err = run(
+        ["evaluate", tmp_path / "p.joblib", "--env", "NoSuchEnv-v0"], capsys
+    )
+    assert_one_line_error(code, err, "--env NoSuchEnv-v0")
+
+
+def test_usage_errors_exit_with_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fqi", "log.csv"])  # --state is required
+    assert exit_info.value.code == 2
+    assert "--state" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fqi", "log.csv", "--state", "p,,s"])
+    assert exit_info.value.code == 2
+
+
+def test_progress_bar_redraws_only_on_a_terminal():
+    class Terminal:
+        def __init__(self):
+            self.text = ""
+
+        def write(self, text):
+            self.text += text
+
+        def flush(self):
+            pass
+
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    bar = ProgressBar(3, "work", stream=terminal, width=3)
+    for step in (1, 2, 3):
+        bar.update(step, note=f"step {step}")
+    bar.close()
+    assert terminal.text.count("\r") == 4
+    assert "work [###] 3/3  step 3" in terminal.text
+    assert terminal.text.endswith("\n")
+
+
+def test_python_dash_m_skfa():
+    result = subprocess.run(
+        [sys.executable, "-m", "skfa", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    for command in ["demo", "fqi", "evaluate"]:
+        assert command in result.stdout
+
+
+def test_a_training_failure_is_one_line_with_exit_code_1(
+    car_csv, tmp_path, capsys, monkeypatch
+):
+    from skfa import TrainingDivergedError
+    from skfa.rl import FittedQIteration
+
+    def diverge(self, X, y, sample_weight=None):
+        raise TrainingDivergedError("Training diverged in epoch 1: the loss ...\nmore")
+
+    monkeypatch.setattr(FittedQIteration, "fit", diverge)
+    out_path = tmp_path / "p.joblib"
+    code, _, err = run(["fqi", car_csv, *FQI_ARGS, "--out", out_path], capsys)
+    assert code == 1
+    last = err.strip().splitlines()[-1]
+    assert last == (
+        "skfa fqi: error: training failed: Training diverged in epoch 1: the loss ..."
+    )
+    assert not out_path.exists()
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--gamma", "1", "must be in [0, 1)"),
+        ("--gamma", "high", "not a number"),
+        ("--max-iter", "0", "must be at least 1"),
+    ],
+)
+def test_bad_option_values_exit_with_2(car_csv, capsys, option, value, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fqi", str(car_csv), *FQI_ARGS, option, value])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_demo_checks_the_figure_folder_before_fitting(tmp_path, capsys):
+    code, out, err = run(["demo", "--out-figure", tmp_path / "no" / "demo.png"], capsys)
+    assert_one_line_error(code, err, "no such directory")
+    assert out == ""

@@ -1,0 +1,503 @@
+"""FittedQIteration: known optimal Q-values, the data contract, sklearn integration."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import GridSearchCV, GroupKFold, cross_val_score
+from sklearn.tree import DecisionTreeRegressor
+
+from skfa.datasets import make_car_on_hill_transitions
+from skfa.envs import CarOnHill
+from skfa.rl import FittedQIteration, pack_transitions
+
+# --------------------------------------------------------------------- helpers
+N_CHAIN = 5
+SLIP = 0.25  # probability that the chain moves against the chosen action
+STEP_REWARD, GOAL_REWARD = -0.1, 1.0
+
+
+def chain_model():
+    """Tabular model of a slippery chain: ``outcomes[s][a]`` lists (p, r, s', done).
+
+    Action 0 moves left, 1 right; moving right off the last state reaches the
+    goal (terminal, reward 1); moving left at state 0 bumps into a wall.
+    """
+
+    def move(state, direction):
+        target = state + direction
+        if target >= N_CHAIN:
+            return GOAL_REWARD, state, True
+        return STEP_REWARD, max(target, 0), False
+
+    return [
+        [
+            [
+                (1 - SLIP, *move(s, 1 if a == 1 else -1)),
+                (SLIP, *move(s, -1 if a == 1 else 1)),
+            ]
+            for a in (0, 1)
+        ]
+        for s in range(N_CHAIN)
+    ]
+
+
+def chain_optimal_q(gamma):
+    """Q* of the chain by value iteration on the tabular model."""
+    outcomes = chain_model()
+    q = np.zeros((N_CHAIN, 2))
+    for _ in range(2000):
+        q = np.array(
+            [
+                [
+                    sum(
+                        p * (r + gamma * (1 - done) * q[s2].max())
+                        for p, r, s2, done in out
+                    )
+                    for out in outcomes[s]
+                ]
+                for s in range(N_CHAIN)
+            ]
+        )
+    return q
+
+
+def chain_transitions(actions=(0, 1)):
+    """Logged chain data whose empirical frequencies equal the slip probability.
+
+    Each (state, action) pair appears four times: three intended moves and one
+    slip. States are one-hot encoded, so a fully grown tree is a lookup table.
+    ``actions`` relabels the two actions.
+    """
+    rows = []
+    for s, per_action in enumerate(chain_model()):
+        for a, ((_, r, s2, done), (_, r_slip, s2_slip, done_slip)) in enumerate(
+            per_action
+        ):
+            rows += [(s, actions[a], r, s2, done)] * 3
+            rows.append((s, actions[a], r_slip, s2_slip, done_slip))
+    states, labels, rewards, next_states, terminals = map(np.array, zip(*rows))
+    eye = np.eye(N_CHAIN)
+    return pack_transitions(
+        eye[states], labels, rewards, eye[next_states], terminals, np.arange(len(rows))
+    )
+
+
+class RecordingRegressor(RegressorMixin, BaseEstimator):
+    """Predicts ``scale`` times the weighted mean target; records every call."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+
+    def fit(self, X, y, sample_weight=None):
+        self.fits_ = [*getattr(self, "fits_", []), (X, y.copy(), sample_weight)]
+        self.mean_ = np.average(y, weights=sample_weight)
+        self.n_predicts_ = 0
+        return self
+
+    def predict(self, X):
+        self.n_predicts_ = getattr(self, "n_predicts_", 0) + 1
+        return np.full(len(X), self.scale * self.mean_)
+
+
+class NoWeightRegressor(RegressorMixin, BaseEstimator):
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.zeros(len(X))
+
+
+class NaNRegressor(NoWeightRegressor):
+    def predict(self, X):
+        return np.full(len(X), np.nan)
+
+
+@pytest.fixture(scope="module")
+def car_data():
+    return make_car_on_hill_transitions(n_episodes=30, random_state=0)
+
+
+def small_trees(**params):
+    return ExtraTreesRegressor(n_estimators=5, **params)
+
+
+# ----------------------------------------------------------- known answers
+@pytest.mark.parametrize("action_encoding", ["per_action", "onehot"])
+def test_chain_optimal_q(action_encoding):
+    gamma = 0.9
+    X, y = chain_transitions()
+    fqi = FittedQIteration(
+        DecisionTreeRegressor(),
+        gamma=gamma,
+        max_iter=500,
+        tol=1e-8,
+        action_encoding=action_encoding,
+    ).fit(X, y)
+    assert fqi.n_iter_ < 500
+    np.testing.assert_allclose(
+        fqi.q_values(np.eye(N_CHAIN)), chain_optimal_q(gamma), atol=1e-3
+    )
+    np.testing.assert_array_equal(fqi.predict(np.eye(N_CHAIN)), [1] * N_CHAIN)
+    # Q* is consistent: the TD error on the data is only the slip's own noise.
+    q = chain_optimal_q(gamma)
+    states, next_states = X.argmax(axis=1), y["next_state"].argmax(axis=1)
+    td = y["reward"] + gamma * (1 - y["terminal"]) * q[next_states].max(axis=1)
+    td -= q[states, y["action"]]
+    assert fqi.score(X, y) == pytest.approx(-np.mean(td**2), abs=1e-3)
+
+
+def test_chain_q_values_closed_form_without_slip():
+    # Deterministic 3-state chain, gamma = 0.5: Q(s, right) = 0.5 ** (2 - s) and
+    # Q(s, left) = 0.5 * V(max(s - 1, 0)).
+    X, y = pack_transitions(
+        states=[[0], [0], [1], [1], [2], [2]],
+        actions=[0, 1, 0, 1, 0, 1],
+        rewards=[0, 0, 0, 0, 0, 1],
+        next_states=[[0], [1], [0], [2], [1], [2]],
+        terminals=[False, False, False, False, False, True],
+    )
+    fqi = FittedQIteration(DecisionTreeRegressor(), gamma=0.5, max_iter=1).fit(X, y)
+    # After one iteration Q_1 = r; the only TD error is 0.5 * Q_1(2, right) at
+    # the (1, right) transition, so the score is -(0.5 ** 2) / 6.
+    np.testing.assert_allclose(fqi.q_values([[0], [1], [2]]), [[0, 0], [0, 0], [0, 1]])
+    assert fqi.score(X, y) == pytest.approx(-0.25 / 6)
+    fqi.set_params(max_iter=10).fit(X, y)
+    np.testing.assert_allclose(
+        fqi.q_values([[0], [1], [2]]), [[0.125, 0.25], [0.125, 0.5], [0.25, 1.0]]
+    )
+    assert fqi.score(X, y) == 0
+
+
+def test_history_records_each_iteration():
+    X, y = chain_transitions()
+    fqi = FittedQIteration(DecisionTreeRegressor(), gamma=0.9, max_iter=7).fit(X, y)
+    assert fqi.n_iter_ == 7
+    assert set(fqi.history_) == {"td_error", "q_change", "mean_q"}
+    assert all(values.shape == (7,) for values in fqi.history_.values())
+    # Iteration 1 fits the expected rewards: Q_0 = 0, so the change is max |E[r]|.
+    assert fqi.history_["q_change"][0] == pytest.approx(0.75 * 1.0 + 0.25 * -0.1)
+    assert fqi.history_["mean_q"][0] == pytest.approx(np.mean(y["reward"]))
+    # The last entries match the final model.
+    assert fqi.history_["td_error"][-1] == pytest.approx(-fqi.score(X, y))
+
+
+def test_tol_stops_early_and_warns_when_not_reached():
+    X, y = chain_transitions()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fqi = FittedQIteration(DecisionTreeRegressor(), tol=1e-6, max_iter=500)
+        assert fqi.fit(X, y).n_iter_ < 500
+    assert fqi.history_["q_change"][-1] < 1e-6
+    assert (fqi.history_["q_change"][:-1] >= 1e-6).all()
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        FittedQIteration(DecisionTreeRegressor(), tol=1e-6, max_iter=3).fit(X, y)
+
+
+def test_predict_returns_labels_from_y():
+    X, y = chain_transitions(actions=(7, 3))
+    fqi = FittedQIteration(DecisionTreeRegressor(), gamma=0.9, max_iter=60).fit(X, y)
+    np.testing.assert_array_equal(fqi.actions_, [3, 7])
+    q = fqi.q_values(np.eye(N_CHAIN))
+    # Label 3 is "right", the optimal action, and comes first in actions_.
+    np.testing.assert_allclose(q, chain_optimal_q(0.9)[:, ::-1], atol=1e-2)
+    np.testing.assert_array_equal(fqi.predict(np.eye(N_CHAIN)), [3] * N_CHAIN)
+
+
+# ------------------------------------------------------------------ targets
+@pytest.mark.parametrize(
+    "clip_targets, expected",
+    [(False, 2.5), (True, 2.0), ((-1.0, 1.0), 2.0), ((-1.0, 0.5), 1.0)],
+)
+def test_clip_targets(clip_targets, expected):
+    # Reward 1 on a self-loop. The regressor overshoots 3x, so the second
+    # target is 1 + 0.5 * 3 = 2.5; rewards up to r_max bound returns by
+    # r_max / (1 - gamma).
+    X, y = pack_transitions([[0.0]] * 4, [0] * 4, [1.0] * 4, [[0.0]] * 4, [False] * 4)
+    fqi = FittedQIteration(
+        RecordingRegressor(scale=3.0), gamma=0.5, max_iter=2, clip_targets=clip_targets
+    ).fit(X, y)
+    targets = fqi.estimators_[0].fits_[1][1]
+    np.testing.assert_allclose(targets, expected)
+
+
+def test_terminal_transitions_do_not_bootstrap():
+    X, y = pack_transitions(
+        [[0.0], [0.0]], [0, 0], [1.0, 1.0], [[0.0], [0.0]], [True, False]
+    )
+    fqi = FittedQIteration(RecordingRegressor(), gamma=0.5, max_iter=2).fit(X, y)
+    np.testing.assert_allclose(fqi.estimators_[0].fits_[1][1], [1.0, 1.5])
+
+
+def test_non_finite_q_values_raise():
+    X, y = chain_transitions()
+    with pytest.raises(ValueError, match="NaN or infinite at iteration 1"):
+        FittedQIteration(NaNRegressor()).fit(X, y)
+
+
+# ----------------------------------------------------- cost and sample weights
+@pytest.mark.parametrize(
+    "action_encoding, n_models", [("per_action", 2), ("onehot", 1)]
+)
+def test_one_model_per_action_fitted_and_queried_once_per_iteration(
+    action_encoding, n_models
+):
+    X, y = chain_transitions()
+    fqi = FittedQIteration(
+        RecordingRegressor(), max_iter=4, action_encoding=action_encoding
+    ).fit(X, y)
+    assert len(fqi.estimators_) == n_models
+    for model in fqi.estimators_:
+        assert len(model.fits_) == 4
+        assert model.n_predicts_ == 1  # since its last fit
+        # The training inputs are the same arrays in every iteration.
+        assert all(fit[0] is model.fits_[0][0] for fit in model.fits_)
+    if action_encoding == "onehot":
+        inputs = fqi.estimators_[0].fits_[0][0]
+        np.testing.assert_array_equal(inputs[:, :N_CHAIN], X)
+        np.testing.assert_array_equal(inputs[:, N_CHAIN:], np.eye(2)[y["action"]])
+
+
+def test_sample_weight_split_by_action():
+    X, y = chain_transitions()
+    weights = np.arange(1.0, len(X) + 1)
+    fqi = FittedQIteration(RecordingRegressor(), max_iter=2).fit(X, y, weights)
+    for action, model in enumerate(fqi.estimators_):
+        for _, _, received in model.fits_:
+            np.testing.assert_array_equal(received, weights[y["action"] == action])
+    fqi.set_params(action_encoding="onehot").fit(X, y, weights)
+    np.testing.assert_array_equal(fqi.estimators_[0].fits_[-1][2], weights)
+
+
+@pytest.mark.parametrize("action_encoding", ["per_action", "onehot"])
+def test_integer_sample_weight_equals_repeating_rows(action_encoding):
+    X, y = make_car_on_hill_transitions(n_episodes=5, random_state=0)
+    counts = np.random.RandomState(0).randint(0, 3, size=len(X))
+    params = dict(gamma=0.9, max_iter=5, action_encoding=action_encoding)
+    weighted = FittedQIteration(LinearRegression(), **params).fit(X, y, counts)
+    repeated = FittedQIteration(LinearRegression(), **params).fit(
+        np.repeat(X, counts, axis=0), np.repeat(y, counts)
+    )
+    np.testing.assert_allclose(weighted.q_values(X), repeated.q_values(X), atol=1e-8)
+    np.testing.assert_allclose(
+        weighted.history_["td_error"], repeated.history_["td_error"], rtol=1e-6
+    )
+
+
+def test_sample_weight_needs_a_regressor_that_takes_it():
+    X, y = chain_transitions()
+    with pytest.raises(ValueError, match="does not accept sample_weight"):
+        FittedQIteration(NoWeightRegressor()).fit(X, y, np.ones(len(X)))
+    with pytest.raises(ValueError, match="sample_weight"):
+        FittedQIteration(DecisionTreeRegressor()).fit(X, y, np.ones(3))
+
+
+# ----------------------------------------------------------- randomness, jobs
+def test_n_jobs_and_random_state_give_identical_results(car_data):
+    X, y = car_data
+    fits = [
+        FittedQIteration(small_trees(), max_iter=3, n_jobs=n_jobs, random_state=0).fit(
+            X, y
+        )
+        for n_jobs in (1, 2, 1)
+    ]
+    for fqi in fits[1:]:
+        np.testing.assert_array_equal(fqi.q_values(X), fits[0].q_values(X))
+    seeds = [model.random_state for model in fits[0].estimators_]
+    assert seeds[0] != seeds[1]
+    other = FittedQIteration(small_trees(), max_iter=3, random_state=1).fit(X, y)
+    assert not np.array_equal(other.q_values(X), fits[0].q_values(X))
+
+
+def test_models_are_cloned_once_and_refit():
+    X, y = chain_transitions()
+    base = RecordingRegressor()
+    fqi = FittedQIteration(base, max_iter=3).fit(X, y)
+    assert not hasattr(base, "fits_")
+    assert [len(model.fits_) for model in fqi.estimators_] == [3, 3]
+
+
+def test_default_estimator_is_a_warm_started_mlp():
+    from skfa.neural_network import MLPApproximator
+
+    X, y = chain_transitions()
+    fqi = FittedQIteration(max_iter=2, random_state=0)
+    assert fqi.get_params()["estimator"] is None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no convergence warning per iteration
+        fqi.fit(X, y, sample_weight=np.ones(len(X)))
+    assert fqi.action_encoding_ == "onehot" and len(fqi.estimators_) == 1
+    mlp = fqi.estimators_[0][-1]
+    assert isinstance(mlp, MLPApproximator) and mlp.warm_start
+    # Warm-started: the second iteration continued the first one's epochs.
+    assert mlp.n_iter_ == 2 * mlp.max_iter
+    assert fqi.get_params()["estimator"] is None
+    assert np.isfinite(fqi.q_values(X)).all()
+
+
+def test_pipeline_receives_sample_weight_in_its_last_step():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = chain_transitions()
+    weights = np.arange(1.0, len(X) + 1)
+    fqi = FittedQIteration(
+        make_pipeline(StandardScaler(), RecordingRegressor()), max_iter=2
+    ).fit(X, y, weights)
+    received = fqi.estimators_[1][-1].fits_[-1][2]
+    np.testing.assert_array_equal(received, weights[y["action"] == 1])
+
+
+# --------------------------------------------------------- sklearn integration
+def test_grid_search_over_estimator_params_and_gamma_grouped_by_episode(car_data):
+    X, y = car_data
+    search = GridSearchCV(
+        FittedQIteration(small_trees(), max_iter=3, random_state=0),
+        {"estimator__min_samples_leaf": [1, 20], "gamma": [0.9, 0.95]},
+        cv=GroupKFold(n_splits=3),
+    ).fit(X, y, groups=y["episode"])
+    assert search.best_params_["gamma"] in (0.9, 0.95)
+    scores = search.cv_results_["mean_test_score"]
+    assert scores.shape == (4,) and np.isfinite(scores).all() and (scores < 0).all()
+    assert search.best_estimator_.n_features_in_ == 2
+    assert set(search.predict(X)) <= {0, 1}
+
+
+def test_cross_val_score_ranks_by_td_error(car_data):
+    X, y = car_data
+    scores = cross_val_score(
+        FittedQIteration(small_trees(), max_iter=3, random_state=0),
+        X,
+        y,
+        groups=y["episode"],
+        cv=GroupKFold(n_splits=3),
+    )
+    assert scores.shape == (3,) and (scores < 0).all()
+
+
+def test_clone_get_set_params_and_pickle(car_data):
+    X, y = car_data
+    fqi = FittedQIteration(small_trees(), gamma=0.9, max_iter=2, random_state=0)
+    params = fqi.get_params()
+    assert params["gamma"] == 0.9 and params["estimator__n_estimators"] == 5
+    fqi.set_params(estimator__n_estimators=3, gamma=0.8)
+    assert fqi.estimator.n_estimators == 3 and fqi.gamma == 0.8
+    copy = clone(fqi)
+    assert copy.get_params()["estimator__n_estimators"] == 3
+    assert copy.estimator is not fqi.estimator
+    fqi.fit(X, y)
+    restored = pickle.loads(pickle.dumps(fqi))
+    np.testing.assert_array_equal(restored.q_values(X), fqi.q_values(X))
+    np.testing.assert_array_equal(restored.predict(X), fqi.predict(X))
+
+
+def test_feature_names_with_dataframes(car_data):
+    pd = pytest.importorskip("pandas")
+    X, y = car_data
+    frame = pd.DataFrame(X, columns=["position", "speed"])
+    fqi = FittedQIteration(small_trees(), max_iter=2, random_state=0).fit(frame, y)
+    np.testing.assert_array_equal(fqi.feature_names_in_, ["position", "speed"])
+    assert fqi.n_features_in_ == 2
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        np.testing.assert_array_equal(fqi.predict(frame), fqi.predict(X))
+    with pytest.raises(ValueError, match="feature names"):
+        fqi.predict(frame.rename(columns={"speed": "velocity"}))
+
+
+def test_not_fitted_and_wrong_width_at_predict(car_data):
+    X, y = car_data
+    fqi = FittedQIteration(small_trees(), max_iter=2)
+    for method in (fqi.predict, fqi.q_values):
+        with pytest.raises(NotFittedError):
+            method(X)
+    fqi.fit(X, y)
+    with pytest.raises(ValueError, match="features"):
+        fqi.predict(X[:, :1])
+    with pytest.raises(ValueError, match="features"):
+        fqi.q_values(np.hstack([X, X]))
+
+
+def test_tags_require_y():
+    assert FittedQIteration().__sklearn_tags__().target_tags.required
+
+
+# ------------------------------------------------------------------ bad input
+def bad_inputs():
+    X, y = chain_transitions()
+    nan_rewards = y.copy()
+    nan_rewards["reward"][3] = np.nan
+    _, wide = pack_transitions(
+        np.hstack([X, X]), y["action"], y["reward"], np.hstack([X, X]), y["terminal"]
+    )
+    return {
+        "nan reward": (X, nan_rewards, "reward.* NaN"),
+        "plain y": (X, y["reward"], "structured array"),
+        "next_state width": (
+            X,
+            wide,
+            "next_state has 10 features but the states have 5",
+        ),
+        "length": (X[:-1], y, "inconsistent numbers of samples"),
+        "missing field": (
+            X,
+            y[["action", "reward", "next_state"]],
+            "missing .*terminal",
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", list(bad_inputs()))
+def test_bad_transitions_raise_value_error(case):
+    X, y, message = bad_inputs()[case]
+    with pytest.raises(ValueError, match=message):
+        FittedQIteration(DecisionTreeRegressor()).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"gamma": 1.0},
+        {"gamma": -0.1},
+        {"max_iter": 0},
+        {"tol": -1.0},
+        {"action_encoding": "table"},
+        {"clip_targets": (1.0, -1.0)},
+        {"clip_targets": ("a", "b")},
+        {"estimator": "tree"},
+    ],
+)
+def test_bad_parameters_raise_value_error(params):
+    X, y = chain_transitions()
+    with pytest.raises(ValueError):
+        FittedQIteration(DecisionTreeRegressor()).set_params(**params).fit(X, y)
+
+
+def test_score_rejects_unknown_actions():
+    X, y = chain_transitions()
+    fqi = FittedQIteration(DecisionTreeRegressor(), max_iter=2).fit(X, y)
+    y_other = y.copy()
+    y_other["action"][0] = 5
+    with pytest.raises(ValueError, match=r"actions \[5\] never seen in fit"):
+        fqi.score(X, y_other)
+
+
+# ------------------------------------------------------------- car on the hill
+def test_learns_a_car_on_hill_policy_better_than_fixed_ones():
+    # A small version of the paper's experiment (the full one is in
+    # benchmarks/bench_fqi.py): it beats both constant policies by a margin.
+    X, y = make_car_on_hill_transitions(n_episodes=100, random_state=0)
+    fqi = FittedQIteration(
+        ExtraTreesRegressor(n_estimators=10, max_features=1.0),
+        max_iter=20,
+        random_state=0,
+    ).fit(X, y)
+    env = CarOnHill()
+    constant = max(
+        env.score_policy(lambda states, a=a: np.full(len(states), a)) for a in (0, 1)
+    )
+    assert env.score_policy(fqi) > constant + 0.05
