@@ -96,6 +96,16 @@ class Network:
                 grad_output, need_input_grad=depth > 0
             )
 
+    def _penalty_scratch(self):
+        # Kept between batches: a fresh temporary the size of each weight
+        # matrix, every batch, would cost more than the arithmetic.
+        if getattr(self, "_scratch", None) is None:
+            self._scratch = [np.empty_like(p) for p in self._penalized]
+        return self._scratch
+
+    def __getstate__(self):
+        return {**self.__dict__, "_scratch": None}
+
     def l2_penalty(self):
         """Σ ‖W‖² over the penalized parameters (weights, not biases or norms)."""
         return sum(float(np.vdot(p, p)) for p in self._penalized)
@@ -110,8 +120,10 @@ class Network:
         self.backward(grad_output)
         if l2_scale:
             objective += l2_scale * self.l2_penalty()
-            for param, grad in zip(self._penalized, self._penalized_grads):
-                grad += (2.0 * l2_scale) * param
+            for param, grad, scratch in zip(
+                self._penalized, self._penalized_grads, self._penalty_scratch()
+            ):
+                grad += np.multiply(param, 2.0 * l2_scale, out=scratch)
         return objective
 
 

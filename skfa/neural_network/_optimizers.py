@@ -165,7 +165,13 @@ class Adam(_Optimizer):
         θ ← θ − α m̂ / (√v̂ + ε)
 
     This is the update of Kingma & Ba (2015), Algorithm 1, and of PyTorch's
-    ``torch.optim.Adam``.
+    ``torch.optim.Adam``. The moments are stored divided by (1 − β₁) and
+    (1 − β₂), u = m / (1 − β₁) and w = v / (1 − β₂), whose updates
+    u ← β₁ u + g and w ← β₂ w + g ⊙ g take fewer passes over the arrays; the
+    constants move into the step::
+
+        θ ← θ − α (1 − β₁) / ((1 − β₁ᵗ) c) · u / (√w + ε / c),
+        c = √((1 − β₂) / (1 − β₂ᵗ))
 
     Parameters
     ----------
@@ -186,36 +192,36 @@ class Adam(_Optimizer):
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
-        self.first_moments = [np.zeros_like(p) for p in params]
-        self.second_moments = [np.zeros_like(p) for p in params]
+        self.first_moments = [np.zeros_like(p) for p in params]  # u = m / (1 − β₁)
+        self.second_moments = [np.zeros_like(p) for p in params]  # w = v / (1 − β₂)
 
     def state_arrays(self):
         return self.first_moments + self.second_moments
 
     def update_params(self, params, grads):
-        # The bias corrections depend only on the step count: compute them once
-        # per step, not once per parameter array.
+        # The constants depend only on the step count: once per step, not once
+        # per parameter array.
         t = self.n_steps + 1
-        self._step_size = self.learning_rate / (1.0 - self.beta_1**t)  # α / (1 − β₁ᵗ)
-        self._root_correction = np.sqrt(1.0 - self.beta_2**t)  # √(1 − β₂ᵗ)
+        c = np.sqrt((1.0 - self.beta_2) / (1.0 - self.beta_2**t))
+        self._step_size = (
+            self.learning_rate * (1.0 - self.beta_1) / ((1.0 - self.beta_1**t) * c)
+        )
+        self._scaled_epsilon = self.epsilon / c
         super().update_params(params, grads)
 
     def _update(self, index, param, grad, scratch):
-        m = self.first_moments[index]
-        v = self.second_moments[index]
-        m *= self.beta_1
-        np.multiply(grad, 1.0 - self.beta_1, out=scratch)
-        m += scratch
-        v *= self.beta_2
+        u = self.first_moments[index]
+        w = self.second_moments[index]
+        u *= self.beta_1
+        u += grad
         np.multiply(grad, grad, out=scratch)
-        scratch *= 1.0 - self.beta_2
-        v += scratch
-        denominator = np.sqrt(v, out=scratch)  # √v̂ + ε = √v / √(1 − β₂ᵗ) + ε
-        denominator *= 1.0 / self._root_correction
-        denominator += self.epsilon
-        np.divide(m, denominator, out=scratch)
-        scratch *= self._step_size
-        param -= scratch
+        w *= self.beta_2
+        w += scratch
+        denominator = np.sqrt(w, out=scratch)
+        denominator += self._scaled_epsilon
+        step = np.divide(u, denominator, out=scratch)
+        step *= self._step_size
+        param -= step
 
 
 OPTIMIZERS = {"sgd": SGD, "rmsprop": RMSProp, "adam": Adam}
