@@ -32,12 +32,12 @@ from skfa.rl import FittedQIteration
 X, y = make_car_on_hill_transitions(n_episodes=150, random_state=0)
 
 fqi = FittedQIteration(
-    ExtraTreesRegressor(n_estimators=10, max_features=1.0),
-    max_iter=20,
+    ExtraTreesRegressor(n_estimators=5, max_features=1.0),
+    max_iter=15,
     n_jobs=2,
     random_state=0,
 )
-param_grid = {"estimator__min_samples_leaf": [1, 3, 10, 30, 100]}
+param_grid = {"estimator__min_samples_leaf": [1, 10, 100]}
 search = GridSearchCV(fqi, param_grid, cv=GroupKFold(n_splits=3))
 search.fit(X, y, groups=y["episode"])
 print("best parameters:", search.best_params_)

@@ -501,3 +501,38 @@ def test_learns_a_car_on_hill_policy_better_than_fixed_ones():
         env.score_policy(lambda states, a=a: np.full(len(states), a)) for a in (0, 1)
     )
     assert env.score_policy(fqi) > constant + 0.05
+
+
+def test_callbacks_nest_the_regressor_epochs_inside_iterations():
+    callback = pytest.importorskip("sklearn.callback")
+    from skfa import MLPApproximator
+    from skfa.datasets import make_car_on_hill_transitions
+
+    class Recorder:
+        """An auto-propagated callback that records the tasks that end."""
+
+        max_propagation_depth = None
+
+        def __init__(self):
+            self.ended = []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context):
+            self.ended.append((type(estimator).__name__, context.task_name))
+
+    recorder = Recorder()
+    assert isinstance(recorder, callback.AutoPropagatedCallback)
+    X, y = make_car_on_hill_transitions(20, random_state=0)
+    model = MLPApproximator((4,), max_iter=2, random_state=0)
+    FittedQIteration(model, max_iter=2).set_callbacks(recorder).fit(X, y)
+    one_regressor = [("MLPApproximator", "epoch")] * 2 + [("MLPApproximator", "fit")]
+    one_iteration = one_regressor * 2 + [("FittedQIteration", "iteration")]
+    assert recorder.ended == one_iteration * 2 + [("FittedQIteration", "fit")]

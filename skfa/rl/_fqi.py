@@ -1,5 +1,6 @@
 """Fitted-Q iteration: offline reinforcement learning with any regressor."""
 
+import copy
 import warnings
 from numbers import Integral, Real
 
@@ -13,13 +14,22 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from threadpoolctl import threadpool_limits
 
-from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
+from .._compat import (
+    CallbackSupportMixin,
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    init_callback_context,
+    validate_data,
+    with_callbacks,
+)
 from ._transitions import check_transitions
 
 __all__ = ["FittedQIteration"]
 
 
-class FittedQIteration(BaseEstimator):
+class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     """Fitted-Q iteration: learn a Q-function and a policy from logged data.
 
     Starting from ``Q_0 = 0``, each iteration regresses the state-action pairs
@@ -194,6 +204,7 @@ class FittedQIteration(BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @with_callbacks
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
         """Run fitted-Q iteration on logged transitions.
@@ -225,15 +236,20 @@ class FittedQIteration(BaseEstimator):
             self.action_encoding_ = "onehot" if self.estimator is None else "per_action"
         models = self._make_models(estimator, check_random_state(self.random_state))
         problem = self._regression_problem(data, action_index, sample_weight)
+        # scikit-learn's callbacks see one subtask per iteration, and inside it
+        # the fits of the regressors, each with its own subtasks (epochs).
+        fit_task = init_callback_context(self, max_subtasks=self.max_iter)
+        fit_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
         with warnings.catch_warnings():
             if self.estimator is None:
                 # The default MLP trains a fixed number of epochs per iteration
                 # on purpose; it would warn about convergence at every one.
                 warnings.simplefilter("ignore", ConvergenceWarning)
             models, history = self._iterate(
-                models, problem, data, sample_weight, bounds
+                models, problem, data, sample_weight, bounds, fit_task
             )
         self.estimators_ = models
+        fit_task.call_on_fit_task_end(estimator=self, X=X, y=y)
         self.n_iter_ = len(history["q_change"])
         self.history_ = {key: np.asarray(values) for key, values in history.items()}
         if self.tol is not None and self.history_["q_change"][-1] >= self.tol:
@@ -246,7 +262,7 @@ class FittedQIteration(BaseEstimator):
             )
         return self
 
-    def _iterate(self, models, problem, data, sample_weight, bounds):
+    def _iterate(self, models, problem, data, sample_weight, bounds, fit_task):
         """The fitted-Q iterations; return the fitted models and the history."""
         rewards, terminal, gamma = data.rewards, data.terminals, self.gamma
         q_sa = np.zeros(len(rewards))
@@ -262,13 +278,25 @@ class FittedQIteration(BaseEstimator):
             threadpool_limits(blas_threads, user_api="blas"),
         ):
             for iteration in range(1, self.max_iter + 1):
+                iteration_task = fit_task.subcontext(
+                    task_name="iteration",
+                    max_subtasks=len(models),
+                    sequential_subtasks=False,
+                )
+                iteration_task.call_on_fit_task_begin(estimator=self)
                 targets = td_target(rewards, terminal, next_q, gamma)
                 if bounds is not None:
                     np.clip(targets, *bounds, out=targets)
+                # Each regressor's fit is a leaf of the iteration, which the
+                # regressor's own task tree (its epochs) grows from.
+                fit_tasks = [
+                    iteration_task.subcontext(task_name="regressor fit", task_id=index)
+                    for index in range(len(models))
+                ]
                 models = parallel(
-                    delayed(_fit)(model, inputs, targets[rows], weights)
-                    for model, (inputs, rows, weights) in zip(
-                        models, problem.fits, strict=True
+                    delayed(_fit)(model, inputs, targets[rows], weights, task)
+                    for model, (inputs, rows, weights), task in zip(
+                        models, problem.fits, fit_tasks, strict=True
                     )
                 )
                 previous_q_sa = q_sa
@@ -293,7 +321,13 @@ class FittedQIteration(BaseEstimator):
                         f"Q change {record['q_change']:.4g}, "
                         f"mean Q {record['mean_q']:.4g}"
                     )
-                if self.tol is not None and record["q_change"] < self.tol:
+                stop = iteration_task.call_on_fit_task_end(
+                    estimator=self,
+                    reconstruction_attributes=lambda models=models: {
+                        "estimators_": copy.deepcopy(list(models))
+                    },
+                )
+                if stop or (self.tol is not None and record["q_change"] < self.tol):
                     break
         return list(models), history
 
@@ -531,13 +565,13 @@ def td_target(rewards, terminal, next_q, gamma):
     return rewards + gamma * (1 - terminal) * next_q.max(axis=1)
 
 
-def _fit(model, inputs, targets, sample_weight):
-    if sample_weight is None:
-        return model.fit(inputs, targets)
-    if isinstance(model, Pipeline):
-        name = model.steps[-1][0]
-        return model.fit(inputs, targets, **{f"{name}__sample_weight": sample_weight})
-    return model.fit(inputs, targets, sample_weight=sample_weight)
+def _fit(model, inputs, targets, sample_weight, task):
+    fit_params = {}
+    if sample_weight is not None:
+        name = f"{model.steps[-1][0]}__" if isinstance(model, Pipeline) else ""
+        fit_params = {f"{name}sample_weight": sample_weight}
+    with task.propagate_callback_context(model):
+        return model.fit(inputs, targets, **fit_params)
 
 
 def _final_step(estimator):
