@@ -1,8 +1,8 @@
 """The gallery examples run, and print what their text says they show.
 
 Each example runs as a script in a subprocess with matplotlib's Agg backend,
-as sphinx-gallery runs it. The quick ones run in every test session; set
-``SKFA_ALL_EXAMPLES=1`` to run them all, as ``make -C docs html`` does.
+as sphinx-gallery runs it. Every example takes seconds, so all of them run in
+every test session: the gallery is proven to run in CI time.
 """
 
 import os
@@ -17,17 +17,6 @@ pytest.importorskip("matplotlib")
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ALL = sorted(path.name for path in EXAMPLES.glob("plot_*.py"))
-# The examples that take a few seconds on a 2-core machine run in every test
-# session; the others (and any new one, until it is listed here) need
-# SKFA_ALL_EXAMPLES=1.
-QUICK = {
-    "plot_backprop_by_hand.py",
-    "plot_network_composition.py",
-    "plot_optimizers.py",
-    "plot_residual_networks.py",
-    "plot_sine_basis.py",
-}
-RUN_ALL = os.environ.get("SKFA_ALL_EXAMPLES", "") not in ("", "0")
 
 
 def run_example(name, tmp_path):
@@ -45,19 +34,7 @@ def run_example(name, tmp_path):
     return result.stdout
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.skipif(
-                name not in QUICK and not RUN_ALL,
-                reason="slow example: set SKFA_ALL_EXAMPLES=1",
-            ),
-        )
-        for name in ALL
-    ],
-)
+@pytest.mark.parametrize("name", ALL)
 def test_example_runs(name, tmp_path):
     stdout = run_example(name, tmp_path)
     check = CHECKS.get(name)
