@@ -47,11 +47,29 @@ FLUSH_EVERY_STEPS = 100
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
-    """Training stopped because the loss or the weights stopped being finite.
+    """Training stopped because the loss exploded or stopped being finite.
 
     A subclass of both :class:`ValueError` (the settings do not suit the data)
     and :class:`FloatingPointError` (what actually happened). The estimator
     keeps the last weights that were finite.
+
+    Examples
+    --------
+    The lecture's unscaled house sizes, with plain SGD at learning rate 1:
+
+    >>> import numpy as np
+    >>> from skfa import MLPApproximator, TrainingDivergedError
+    >>> X = np.array([[500.0], [1500.0], [2500.0]])
+    >>> y = np.array([70_000.0, 170_000.0, 270_000.0])
+    >>> model = MLPApproximator(hidden_layer_sizes=(), solver="sgd",
+    ...                         learning_rate_init=1.0)
+    >>> try:
+    ...     model.fit(X, y)
+    ... except TrainingDivergedError as error:
+    ...     print(str(error)[:29])
+    Training diverged in epoch 2:
+    >>> bool(np.isfinite(model.predict(X)).all())
+    True
     """
 
 

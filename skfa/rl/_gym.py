@@ -94,6 +94,16 @@ def evaluate_policy(
     -------
     mean_return : float
     std_return : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skfa.rl import evaluate_policy
+    >>> always_right = lambda states: np.ones(len(states), dtype=int)
+    >>> mean, std = evaluate_policy("CartPole-v1", always_right, n_episodes=3,
+    ...                             random_state=0)
+    >>> bool(5 < mean < 20)
+    True
     """
     env, action_space = _make(env)
     rng = check_random_state(random_state)

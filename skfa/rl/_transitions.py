@@ -32,7 +32,19 @@ Transitions.__doc__ = """Validated fields of logged transitions.
 
 ``states`` and ``next_states`` are float arrays of shape (n, d); ``actions`` is
 an integer array, ``rewards`` a float array and ``terminals`` a bool array, all
-of shape (n,); ``episodes`` is an integer array of shape (n,) or None."""
+of shape (n,); ``episodes`` is an integer array of shape (n,) or None.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skfa.rl import check_transitions, pack_transitions
+>>> X, y = pack_transitions(
+...     states=[[0.0], [1.0]], actions=[0, 1], rewards=[0.0, 1.0],
+...     next_states=[[1.0], [2.0]], terminals=[False, True])
+>>> fields = check_transitions(X, y)
+>>> fields.rewards, fields.terminals
+(array([0., 1.]), array([False,  True]))
+"""
 
 
 def transition_dtype(n_features, *, episodes=False):
@@ -287,7 +299,7 @@ def transitions_from_dataframe(
 
 
 def load_transitions_csv(path, *, state_columns, **columns):
-    """Load logged transitions from a CSV file with one row per transition.
+    r"""Load logged transitions from a CSV file with one row per transition.
 
     Parameters
     ----------
@@ -308,6 +320,21 @@ def load_transitions_csv(path, *, state_columns, **columns):
     Notes
     -----
     Requires pandas (``pip install pandas``).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skfa.rl import load_transitions_csv
+    >>> path = os.path.join(tempfile.mkdtemp(), "log.csv")
+    >>> with open(path, "w") as log:
+    ...     _ = log.write("p,next_p,action,reward,terminal\n")
+    ...     _ = log.write("0.0,0.5,1,0.0,0\n0.5,1.0,1,1.0,1\n")
+    >>> X, y = load_transitions_csv(
+    ...     path, state_columns=["p"], next_state_columns=["next_p"],
+    ...     action_column="action", reward_column="reward",
+    ...     terminal_column="terminal")
+    >>> X.shape, y["reward"].tolist(), y["terminal"].tolist()
+    ((2, 1), [0.0, 1.0], [False, True])
     """
     try:
         import pandas as pd
