@@ -110,7 +110,7 @@ def test_training_keeps_weights_and_moments_out_of_the_subnormal_range():
     model.partial_fit(X, y)
     # A dead unit's state, decaying towards the subnormal range.
     model.coefs_[0][:, 0] = 1e-300
-    model._optimizer.first_moments[0][:, 0] = 1e-305
+    model._optimizer.first_moments[0][:8] = 1e-305
     model.partial_fit(X, y)  # 100 steps: one flush
     arrays = model._network.params + model._optimizer.state_arrays()
     smallest = min(np.abs(a[a != 0]).min() for a in arrays)

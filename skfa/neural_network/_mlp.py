@@ -552,6 +552,12 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "_network"):
+            # The network regathered its parameters into one buffer on loading.
+            self._bind_fitted_parameters()
+
     def _bind_fitted_parameters(self):
         """Expose the dense layers' arrays as ``coefs_`` and ``intercepts_``.
 
@@ -566,7 +572,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._schedule = LearningRateSchedule(
             self.learning_rate, self.learning_rate_init, power_t=self.power_t
         )
-        params = self._network.params
+        params = [self._network.flat_params]
         if self.solver == "sgd":
             return OPTIMIZERS["sgd"](
                 params,
@@ -702,13 +708,16 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                     if self.max_grad_norm is not None:
                         network.clip_gradients(self.max_grad_norm)
                     optimizer.learning_rate = schedule.rate(optimizer.n_steps)
-                    optimizer.update_params(network.params, network.grads)
+                    optimizer.update_params([network.flat_params], [network.flat_grads])
                     if optimizer.n_steps % FLUSH_EVERY_STEPS == 0:
-                        flush_subnormals(network.params + optimizer.state_arrays())
+                        flush_subnormals(
+                            [network.flat_params, *optimizer.state_arrays()]
+                        )
                     epoch_objective += objective * (
                         len(batch) if sample_weight is None else batch_weight.sum()
                     )
-            if not all(np.isfinite(a).all() for a in network.params + network.buffers):
+            learned = [network.flat_params, *network.buffers]
+            if not all(np.isfinite(a).all() for a in learned):
                 self._diverged(epoch, last_finite, np.inf)
 
             epoch_objective /= total_weight

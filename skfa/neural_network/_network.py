@@ -34,49 +34,51 @@ class Network:
     Attributes
     ----------
     params, grads : list of ndarray
-        Every layer's parameters and gradients, in layer order; the optimizer's
-        state is aligned with these lists.
+        Every layer's parameters and gradients, in layer order.
+    flat_params, flat_grads : ndarray of shape (n_parameters,)
+        The same numbers as one contiguous array each: every array of
+        ``params`` (``grads``) is a view into ``flat_params`` (``flat_grads``).
+        The optimizer updates the flat arrays, in one call per operation
+        instead of one per layer and operation: for small networks the calls,
+        not the arithmetic, would take the time.
     buffers : list of ndarray
         Learned state outside the gradient (batch norm's running statistics).
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
-        self.params = [p for layer in self.layers for p in layer.params]
-        self.grads = [g for layer in self.layers for g in layer.grads]
+        self._gather_parameters()
+
+    def _gather_parameters(self):
+        params = [p for layer in self.layers for p in layer.params]
+        grads = [g for layer in self.layers for g in layer.grads]
+        self.flat_params, self.params = _gather(params, self.layers)
+        self.flat_grads, self.grads = _gather(grads, self.layers)
         self.buffers = [b for layer in self.layers for b in layer.buffers]
         flags = [flag for layer in self.layers for flag in layer.penalized]
         self._penalized = [p for p, flag in zip(self.params, flags) if flag]
         self._penalized_grads = [g for g, flag in zip(self.grads, flags) if flag]
+        self._scratch = None
 
     def snapshot(self):
         """A copy of everything learned: parameters and buffers."""
-        return [a.copy() for a in self.params + self.buffers]
+        return [a.copy() for a in [self.flat_params, *self.buffers]]
 
     def restore(self, snapshot):
         """Put back, in place, what :meth:`snapshot` saved."""
-        for array, saved in zip(self.params + self.buffers, snapshot):
+        for array, saved in zip([self.flat_params, *self.buffers], snapshot):
             array[...] = saved
 
     def clip_gradients(self, max_norm):
         """Scale all gradients together so that their joint norm is ≤ max_norm."""
-        norm = float(np.sqrt(sum(float(np.vdot(g, g)) for g in self.grads)))
+        norm = float(np.sqrt(np.vdot(self.flat_grads, self.flat_grads)))
         if norm > max_norm:
-            for grad in self.grads:
-                grad *= max_norm / norm
+            self.flat_grads *= max_norm / norm
         return norm
 
     def dense_layers(self):
         """The Dense layers in order, including those inside residual blocks."""
-
-        def walk(layers):
-            for layer in layers:
-                if isinstance(layer, Dense):
-                    yield layer
-                elif isinstance(layer, Residual):
-                    yield from walk(layer.layers)
-
-        return list(walk(self.layers))
+        return [layer for layer in _walk(self.layers) if isinstance(layer, Dense)]
 
     def forward(self, X, training=False, sample_weight=None):
         """The network's output for inputs X.
@@ -104,7 +106,15 @@ class Network:
         return self._scratch
 
     def __getstate__(self):
-        return {**self.__dict__, "_scratch": None}
+        # Pickling copies each view on its own, so the flat buffers would only
+        # store the same numbers twice: they are gathered again on loading.
+        state = {**self.__dict__, "_scratch": None}
+        del state["flat_params"], state["flat_grads"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._gather_parameters()
 
     def l2_penalty(self):
         """Σ ‖W‖² over the penalized parameters (weights, not biases or norms)."""
@@ -125,6 +135,43 @@ class Network:
             ):
                 grad += np.multiply(param, 2.0 * l2_scale, out=scratch)
         return objective
+
+
+def _gather(arrays, layers):
+    """Copy ``arrays`` into one buffer and point every layer at the views.
+
+    Returns the buffer and the views, in the order of ``arrays``. Each layer
+    (and each layer inside a residual block) that held one of the arrays, as
+    an attribute or in a list, holds the view instead.
+    """
+    dtype = arrays[0].dtype if arrays else np.float64
+    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
+    views = {}
+    offset = 0
+    for array in arrays:
+        view = flat[offset : offset + array.size].reshape(array.shape)
+        view[...] = array
+        views[id(array)] = view
+        offset += array.size
+
+    def moved(value):
+        return views.get(id(value), value) if isinstance(value, np.ndarray) else value
+
+    for layer in _walk(layers):
+        for name, value in vars(layer).items():
+            if isinstance(value, list):
+                value[:] = [moved(item) for item in value]
+            else:
+                setattr(layer, name, moved(value))
+    return flat, [views[id(a)] for a in arrays]
+
+
+def _walk(layers):
+    """Every layer, including those inside residual blocks."""
+    for layer in layers:
+        yield layer
+        if isinstance(layer, Residual):
+            yield from _walk(layer.layers)
 
 
 def make_mlp(
