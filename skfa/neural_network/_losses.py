@@ -24,10 +24,6 @@ class _Loss:
         """The loss L(ŷ, y), a float."""
         return self.value_and_gradient(y_pred, y, sample_weight)[0]
 
-    def gradient(self, y_pred, y, sample_weight=None):
-        """∂L/∂ŷ, an array shaped like ``y_pred``."""
-        return self.value_and_gradient(y_pred, y, sample_weight)[1]
-
     def value_and_gradient(self, y_pred, y, sample_weight=None):
         """L(ŷ, y) and ∂L/∂ŷ together, from one computation of the residual."""
         residual = y_pred - y
