@@ -204,3 +204,44 @@ def test_cosine_schedule_reaches_zero_at_max_iter():
     ).fit(X, y)
     assert model._optimizer.n_steps == 6
     assert model._schedule.rate(6) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_weight_averaging_is_the_mean_of_the_last_epochs():
+    # With a constant rate and a fixed seed, fitting for k epochs retraces the
+    # first k epochs of a longer fit, so those fits give the weights after
+    # epochs 1 to 5 of one run.
+    X, y = smooth_2d(200, seed=0)
+    settings = {"hidden_layer_sizes": (8,), "batch_size": 32, "random_state": 0}
+    after_epoch = {
+        k: MLPApproximator(max_iter=k, **settings).fit(X, y).coefs_ for k in range(1, 6)
+    }
+
+    def mean_of_epochs(epochs, layer):
+        return sum(after_epoch[k][layer] for k in epochs) / len(epochs)
+
+    averaged = MLPApproximator(max_iter=5, average=3, **settings).fit(X, y)
+    for layer, coef in enumerate(averaged.coefs_):
+        np.testing.assert_allclose(coef, mean_of_epochs([3, 4, 5], layer), rtol=1e-12)
+    assert not np.allclose(averaged.coefs_[0], after_epoch[5][0])
+    # A window longer than the fit averages over every epoch of it.
+    everything = MLPApproximator(max_iter=2, average=10, **settings).fit(X, y)
+    np.testing.assert_allclose(everything.coefs_[1], mean_of_epochs([1, 2], 1))
+    # The window ends where a stopping rule ends the fit: here the loss cannot
+    # improve by tol, so training stops after n_iter_no_change + 1 epochs.
+    stopped = MLPApproximator(
+        max_iter=50, average=2, tol=1e6, n_iter_no_change=3, **settings
+    ).fit(X, y)
+    assert stopped.n_iter_ == 4
+    np.testing.assert_allclose(stopped.coefs_[0], mean_of_epochs([3, 4], 0))
+
+
+def test_weight_averaging_leaves_partial_fit_alone_and_refuses_early_stopping():
+    X, y = smooth_2d(100, seed=1)
+    settings = {"hidden_layer_sizes": (8,), "random_state": 0}
+    plain = MLPApproximator(**settings).partial_fit(X, y).partial_fit(X, y)
+    averaged = (
+        MLPApproximator(average=2, **settings).partial_fit(X, y).partial_fit(X, y)
+    )
+    np.testing.assert_array_equal(averaged.coefs_[0], plain.coefs_[0])
+    with pytest.raises(ValueError, match="average=2 and early_stopping=True"):
+        MLPApproximator(average=2, early_stopping=True, **settings).fit(X, y)

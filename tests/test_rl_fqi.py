@@ -331,9 +331,9 @@ def test_default_estimator_is_a_warm_started_mlp():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no convergence warning per iteration
         fqi.fit(X, y, sample_weight=np.ones(len(X)))
-    assert fqi.action_encoding_ == "onehot" and len(fqi.estimators_) == 1
+    assert fqi.action_encoding_ == "per_action" and len(fqi.estimators_) == 2
     mlp = fqi.estimators_[0][-1]
-    assert isinstance(mlp, MLPApproximator) and mlp.warm_start
+    assert isinstance(mlp, MLPApproximator) and mlp.warm_start and mlp.average
     # Warm-started: the second iteration continued the first one's epochs.
     assert mlp.n_iter_ == 2 * mlp.max_iter
     assert fqi.get_params()["estimator"] is None

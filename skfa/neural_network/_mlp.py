@@ -6,6 +6,7 @@ state. The arithmetic lives in the core: :mod:`._network`, :mod:`._layers`,
 :mod:`._activations`, :mod:`._losses` and :mod:`._optimizers`.
 """
 
+import collections
 import copy
 import time
 import warnings
@@ -152,6 +153,14 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         sample are held out together, so none leaks into the validation data.
     validation_fraction : float, default=0.1
         The fraction held out for early stopping.
+    average : int, default=0
+        Stochastic weight averaging (Izmailov et al., 2018): ``fit`` ends by
+        setting the weights to their mean over the ends of its last
+        ``average`` epochs (all of them if it ran fewer), whatever stopped it.
+        The mean smooths out the jitter of the last minibatch steps. 0 turns
+        averaging off; ``partial_fit`` never averages. It cannot be combined
+        with ``early_stopping``, which chooses the final weights its own way.
+        Batch normalization's running statistics are not averaged.
     warm_start : bool, default=False
         If True, ``fit`` continues from the current weights (with a fresh
         optimizer state) instead of initialising new ones.
@@ -265,6 +274,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "average": [Interval(Integral, 0, None, closed="left")],
         "warm_start": ["boolean"],
         "momentum": [Interval(Real, 0, 1, closed="both")],
         "nesterovs_momentum": ["boolean"],
@@ -300,6 +310,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         n_iter_no_change=20,
         early_stopping=False,
         validation_fraction=0.1,
+        average=0,
         warm_start=False,
         momentum=0.9,
         nesterovs_momentum=True,
@@ -331,6 +342,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.average = average
         self.warm_start = warm_start
         self.momentum = momentum
         self.nesterovs_momentum = nesterovs_momentum
@@ -379,6 +391,11 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             raise ValueError("X_val and y_val must be given together.")
         if sample_weight_val is not None and X_val is None:
             raise ValueError("sample_weight_val was given without X_val and y_val.")
+        if self.average and self.early_stopping:
+            raise ValueError(
+                f"average={self.average} and early_stopping=True both choose the "
+                "final weights; set average=0 or early_stopping=False."
+            )
         continuing = self.warm_start and hasattr(self, "coefs_")
         X, y, sample_weight = self._validate_training_data(
             X, y, sample_weight, reset=not continuing
@@ -398,7 +415,14 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             )
         self.validation_scores_ = None if validation is None else []
         self.best_validation_score_ = None
-        self._train(X, y, sample_weight, validation, max_epochs=self.max_iter)
+        self._train(
+            X,
+            y,
+            sample_weight,
+            validation,
+            max_epochs=self.max_iter,
+            average_epochs=self.average,
+        )
         return self
 
     @with_callbacks
@@ -652,8 +676,12 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return y_pred.ravel()
         return y_pred
 
-    def _train(self, X, y, sample_weight, validation, max_epochs):
-        """Run up to ``max_epochs`` epochs of minibatch training."""
+    def _train(self, X, y, sample_weight, validation, max_epochs, average_epochs=0):
+        """Run up to ``max_epochs`` epochs of minibatch training.
+
+        With ``average_epochs``, end with the mean of the weights after each of
+        the last ``average_epochs`` epochs run (weight averaging).
+        """
         n_samples = X.shape[0]
         batch_size = (
             min(200, n_samples)
@@ -670,6 +698,9 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         network, optimizer, schedule = self._network, self._optimizer, self._schedule
         early_stopping = self.early_stopping and validation is not None
         best_state = None
+        # The weights after each of the last ``average_epochs`` epochs: which
+        # epoch is the last is known only once a stopping rule has fired.
+        recent_weights = collections.deque(maxlen=average_epochs)
         explosion_threshold = None
         start = time.perf_counter()
         # scikit-learn's callbacks (progress bars, scoring monitors) see the fit
@@ -727,6 +758,8 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             improved = self._record_epoch(epoch_objective, validation, early_stopping)
             if early_stopping and improved:
                 best_state = network.snapshot()
+            if average_epochs:
+                recent_weights.append(network.flat_params.copy())
             if self.verbose:
                 self._print_epoch(epoch, epoch_objective, start)
             if epoch_task.call_on_fit_task_end(
@@ -752,6 +785,8 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 )
         if best_state is not None:
             network.restore(best_state)
+        if recent_weights:
+            np.mean(recent_weights, axis=0, out=network.flat_params)
         fit_task.call_on_fit_task_end(estimator=self, X=X, y=y)
 
     def _fitted_copy_attributes(self):

@@ -52,12 +52,23 @@ class Network:
     def _gather_parameters(self):
         params = [p for layer in self.layers for p in layer.params]
         grads = [g for layer in self.layers for g in layer.grads]
-        self.flat_params, self.params = _gather(params, self.layers)
-        self.flat_grads, self.grads = _gather(grads, self.layers)
-        self.buffers = [b for layer in self.layers for b in layer.buffers]
         flags = [flag for layer in self.layers for flag in layer.penalized]
-        self._penalized = [p for p, flag in zip(self.params, flags) if flag]
-        self._penalized_grads = [g for g, flag in zip(self.grads, flags) if flag]
+        # The penalized parameters (the weights) go first in the flat buffers,
+        # so that the L2 term is one pass over one slice of them.
+        order = sorted(range(len(params)), key=lambda i: not flags[i])
+        self.flat_params, params_in_order = _gather(
+            [params[i] for i in order], self.layers
+        )
+        self.flat_grads, grads_in_order = _gather(
+            [grads[i] for i in order], self.layers
+        )
+        position = {index: rank for rank, index in enumerate(order)}
+        self.params = [params_in_order[position[i]] for i in range(len(params))]
+        self.grads = [grads_in_order[position[i]] for i in range(len(grads))]
+        self.buffers = [b for layer in self.layers for b in layer.buffers]
+        n_penalized = sum(p.size for p, flag in zip(params, flags) if flag)
+        self._penalized = self.flat_params[:n_penalized]
+        self._penalized_grads = self.flat_grads[:n_penalized]
         self._scratch = None
 
     def snapshot(self):
@@ -99,17 +110,18 @@ class Network:
             )
 
     def _penalty_scratch(self):
-        # Kept between batches: a fresh temporary the size of each weight
-        # matrix, every batch, would cost more than the arithmetic.
+        # Kept between batches: a fresh temporary the size of the weights,
+        # every batch, would cost more than the arithmetic.
         if getattr(self, "_scratch", None) is None:
-            self._scratch = [np.empty_like(p) for p in self._penalized]
+            self._scratch = np.empty_like(self._penalized)
         return self._scratch
 
     def __getstate__(self):
         # Pickling copies each view on its own, so the flat buffers would only
         # store the same numbers twice: they are gathered again on loading.
         state = {**self.__dict__, "_scratch": None}
-        del state["flat_params"], state["flat_grads"]
+        for name in ["flat_params", "flat_grads", "_penalized", "_penalized_grads"]:
+            del state[name]
         return state
 
     def __setstate__(self, state):
@@ -118,7 +130,7 @@ class Network:
 
     def l2_penalty(self):
         """Σ ‖W‖² over the penalized parameters (weights, not biases or norms)."""
-        return sum(float(np.vdot(p, p)) for p in self._penalized)
+        return float(np.vdot(self._penalized, self._penalized))
 
     def compute_gradients(self, X, y, loss, sample_weight=None, l2_scale=0.0):
         """Forward and backward on one batch; fills ``grads``, returns the objective.
@@ -130,10 +142,10 @@ class Network:
         self.backward(grad_output)
         if l2_scale:
             objective += l2_scale * self.l2_penalty()
-            for param, grad, scratch in zip(
-                self._penalized, self._penalized_grads, self._penalty_scratch()
-            ):
-                grad += np.multiply(param, 2.0 * l2_scale, out=scratch)
+            scratch = np.multiply(
+                self._penalized, 2.0 * l2_scale, out=self._penalty_scratch()
+            )
+            self._penalized_grads += scratch
         return objective
 
 
