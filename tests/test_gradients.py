@@ -205,3 +205,30 @@ def test_dropout_scales_in_training_and_is_identity_in_prediction():
     np.testing.assert_array_equal(repeated[0], repeated[1])
     assert not np.array_equal(repeated[0] != 0, kept[7])
     np.testing.assert_array_equal(layer.forward(X), X)
+
+
+def test_parameters_live_in_the_flat_buffers_weights_first():
+    rng = np.random.RandomState(0)
+    network = make_mlp(
+        3,
+        (4, 5),
+        2,
+        ["tanh", "relu"],
+        rng,
+        np.float64,
+        normalization="layer",
+        skip_connections=True,
+    )
+    for arrays, flat in [
+        (network.params, network.flat_params),
+        (network.grads, network.flat_grads),
+    ]:
+        assert all(np.shares_memory(a, flat) for a in arrays)
+        assert sum(a.size for a in arrays) == flat.size
+    # The L2 slice is exactly the weights (dense layers and projections).
+    flags = [f for layer in network.layers for f in layer.penalized]
+    weights = [p for p, flag in zip(network.params, flags) if flag]
+    np.testing.assert_array_equal(
+        network._penalized, np.concatenate([w.ravel() for w in weights])
+    )
+    assert network._penalized.size < network.flat_params.size

@@ -53,18 +53,19 @@ class Network:
         params = [p for layer in self.layers for p in layer.params]
         grads = [g for layer in self.layers for g in layer.grads]
         flags = [flag for layer in self.layers for flag in layer.penalized]
-        # The penalized parameters (the weights) go first in the flat buffers,
-        # so that the L2 term is one pass over one slice of them.
-        order = sorted(range(len(params)), key=lambda i: not flags[i])
-        self.flat_params, params_in_order = _gather(
-            [params[i] for i in order], self.layers
-        )
-        self.flat_grads, grads_in_order = _gather(
-            [grads[i] for i in order], self.layers
-        )
-        position = {index: rank for rank, index in enumerate(order)}
-        self.params = [params_in_order[position[i]] for i in range(len(params))]
-        self.grads = [grads_in_order[position[i]] for i in range(len(grads))]
+
+        def penalized_first(arrays):
+            # The weights go first in the flat buffers, so that the L2 term is
+            # one pass over one slice of them.
+            return [a for a, flag in zip(arrays, flags) if flag] + [
+                a for a, flag in zip(arrays, flags) if not flag
+            ]
+
+        self.flat_params = _gather(penalized_first(params), self.layers)
+        self.flat_grads = _gather(penalized_first(grads), self.layers)
+        # _gather pointed every layer at the views: read them back in layer order.
+        self.params = [p for layer in self.layers for p in layer.params]
+        self.grads = [g for layer in self.layers for g in layer.grads]
         self.buffers = [b for layer in self.layers for b in layer.buffers]
         n_penalized = sum(p.size for p, flag in zip(params, flags) if flag)
         self._penalized = self.flat_params[:n_penalized]
@@ -152,9 +153,9 @@ class Network:
 def _gather(arrays, layers):
     """Copy ``arrays`` into one buffer and point every layer at the views.
 
-    Returns the buffer and the views, in the order of ``arrays``. Each layer
-    (and each layer inside a residual block) that held one of the arrays, as
-    an attribute or in a list, holds the view instead.
+    Returns the buffer, laid out in the order of ``arrays``. Each layer (and
+    each layer inside a residual block) that held one of the arrays, as an
+    attribute or in a list, holds the view instead.
     """
     dtype = arrays[0].dtype if arrays else np.float64
     flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
@@ -175,7 +176,7 @@ def _gather(arrays, layers):
                 value[:] = [moved(item) for item in value]
             else:
                 setattr(layer, name, moved(value))
-    return flat, [views[id(a)] for a in arrays]
+    return flat
 
 
 def _walk(layers):
