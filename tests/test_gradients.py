@@ -1,5 +1,7 @@
 """Finite-difference checks of the backward pass: every activation × loss."""
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -207,7 +209,8 @@ def test_dropout_scales_in_training_and_is_identity_in_prediction():
     np.testing.assert_array_equal(layer.forward(X), X)
 
 
-def test_parameters_live_in_the_flat_buffers_weights_first():
+@pytest.mark.parametrize("pickled", [False, True])
+def test_parameters_live_in_the_flat_buffers_weights_first(pickled):
     rng = np.random.RandomState(0)
     network = make_mlp(
         3,
@@ -219,12 +222,17 @@ def test_parameters_live_in_the_flat_buffers_weights_first():
         normalization="layer",
         skip_connections=True,
     )
+    if pickled:  # a pickle leaves the gradients out; loading gathers new ones
+        network = pickle.loads(pickle.dumps(network))
     for arrays, flat in [
         (network.params, network.flat_params),
         (network.grads, network.flat_grads),
     ]:
         assert all(np.shares_memory(a, flat) for a in arrays)
         assert sum(a.size for a in arrays) == flat.size
+    # Layers inside residual blocks hold the same views as the block.
+    for layer in _walk(network.layers):
+        assert all(np.shares_memory(g, network.flat_grads) for g in layer.grads)
     # The L2 slice is exactly the weights (dense layers and projections).
     flags = [f for layer in network.layers for f in layer.penalized]
     weights = [p for p, flag in zip(network.params, flags) if flag]

@@ -81,6 +81,11 @@ def _reusable(cache, name, shape, dtype):
     return array
 
 
+def _fresh_gradients(params):
+    """Uninitialised arrays for the gradients of ``params``; backward fills them."""
+    return [np.empty_like(p) for p in params]
+
+
 class Dense:
     """The affine map Z = X W + b.
 
@@ -101,7 +106,7 @@ class Dense:
         self.weights = weights
         self.bias = bias
         self.params = [weights, bias]
-        self.grads = [np.empty_like(weights), np.empty_like(bias)]
+        self.grads = _fresh_gradients(self.params)
         self.penalized = [True, False]
         self.buffers = []
         self._work = {}
@@ -128,8 +133,13 @@ class Dense:
         return np.matmul(grad_output, self.weights.T, out=grad_input)
 
     def __getstate__(self):
-        # Work arrays are not state: a pickle carries the parameters only.
-        return {**self.__dict__, "_work": {}, "_input": None}
+        # Work arrays and gradients are scratch, not state: a pickle carries
+        # the parameters only.
+        return {**self.__dict__, "_work": {}, "_input": None, "grads": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.grads = _fresh_gradients(self.params)
 
 
 class ActivationLayer:
@@ -226,9 +236,17 @@ class _Normalization:
         self.beta = np.zeros(width, dtype=dtype)
         self.epsilon = epsilon
         self.params = [self.gamma, self.beta]
-        self.grads = [np.empty_like(self.gamma), np.empty_like(self.beta)]
+        self.grads = _fresh_gradients(self.params)
         self.penalized = [False, False]
         self.buffers = []
+
+    def __getstate__(self):
+        # Gradients are scratch, not state (see Dense).
+        return {**self.__dict__, "grads": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.grads = _fresh_gradients(self.params)
 
     def _normalize(self, X, mean, variance):
         scale = np.sqrt(variance + self.epsilon)
@@ -341,15 +359,34 @@ class Residual:
         self.projection = projection
         own_params = [] if projection is None else [projection]
         self.params = [p for layer in self.layers for p in layer.params] + own_params
-        self._projection_grad = (
-            None if projection is None else np.empty_like(projection)
-        )
-        own_grads = [] if projection is None else [self._projection_grad]
-        self.grads = [g for layer in self.layers for g in layer.grads] + own_grads
+        self._collect_gradients()
         self.penalized = [flag for layer in self.layers for flag in layer.penalized] + [
             True
         ] * len(own_params)
         self.buffers = [b for layer in self.layers for b in layer.buffers]
+
+    def _collect_gradients(self):
+        # The block's gradients are its layers' arrays (the same objects, so
+        # that gathering them into one buffer moves both) and the projection's.
+        self._projection_grad = (
+            None if self.projection is None else np.empty_like(self.projection)
+        )
+        own_grads = [] if self.projection is None else [self._projection_grad]
+        self.grads = [g for layer in self.layers for g in layer.grads] + own_grads
+
+    def __getstate__(self):
+        # Gradients are scratch, not state (see Dense).
+        return {
+            **self.__dict__,
+            "_input": None,
+            "grads": None,
+            "_projection_grad": None,
+        }
+
+    def __setstate__(self, state):
+        # Unpickling restores the inner layers first, with fresh gradients.
+        self.__dict__.update(state)
+        self._collect_gradients()
 
     def forward(self, X, training=False, batch=None):
         if training:

@@ -120,8 +120,15 @@ class Network:
     def __getstate__(self):
         # Pickling copies each view on its own, so the flat buffers would only
         # store the same numbers twice: they are gathered again on loading.
+        # Gradients are scratch, not state; the layers leave theirs out too.
         state = {**self.__dict__, "_scratch": None}
-        for name in ["flat_params", "flat_grads", "_penalized", "_penalized_grads"]:
+        for name in [
+            "flat_params",
+            "flat_grads",
+            "_penalized",
+            "_penalized_grads",
+            "grads",
+        ]:
             del state[name]
         return state
 
