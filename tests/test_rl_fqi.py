@@ -15,6 +15,7 @@ from sklearn.tree import DecisionTreeRegressor
 from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
 from skfa.rl import FittedQIteration, pack_transitions
+from skfa.rl._default import DEFAULT_NETWORK_AVERAGE
 
 # --------------------------------------------------------------------- helpers
 N_CHAIN = 5
@@ -199,6 +200,64 @@ def test_tol_stops_early_and_warns_when_not_reached():
         FittedQIteration(DecisionTreeRegressor(), tol=1e-6, max_iter=3).fit(X, y)
 
 
+@pytest.mark.parametrize("action_encoding", ["per_action", "onehot"])
+def test_average_is_the_mean_of_the_last_iterations_q_functions(action_encoding):
+    X, y = chain_transitions()
+    tree = DecisionTreeRegressor(random_state=0)  # a lookup table: exact iterates
+
+    def fit(max_iter, average):
+        return FittedQIteration(
+            tree,
+            gamma=0.9,
+            max_iter=max_iter,
+            average=average,
+            action_encoding=action_encoding,
+        ).fit(X, y)
+
+    averaged = fit(6, average=3)
+    iterates = [fit(k, average=1) for k in (4, 5, 6)]
+
+    def mean_q(states):
+        return np.mean([fqi.q_values(states) for fqi in iterates], axis=0)
+
+    q = mean_q(X)
+    assert not np.allclose(iterates[0].q_values(X), q)  # values still propagate
+    np.testing.assert_allclose(averaged.q_values(X), q)
+    # predict and score follow the averaged Q-function.
+    np.testing.assert_array_equal(averaged.predict(X), q.argmax(1))
+    td_error = (
+        y["reward"]
+        + 0.9 * ~y["terminal"] * mean_q(y["next_state"]).max(1)
+        - q[np.arange(len(X)), y["action"]]
+    )
+    assert averaged.score(X, y) == pytest.approx(-np.mean(td_error**2))
+    # The earlier iterations are kept as copies, not as the refitted models.
+    kept = averaged.averaged_estimators_
+    assert len(kept) == 3 and kept[-1] is averaged.estimators_
+    assert len({id(model) for models in kept for model in models}) == 3 * len(kept[0])
+    single = fit(6, average=1)
+    assert single.averaged_estimators_ == [single.estimators_]
+    # history_ describes the iterates themselves, as without averaging.
+    np.testing.assert_array_equal(
+        averaged.history_["td_error"], single.history_["td_error"]
+    )
+
+
+def test_average_over_fewer_iterations_when_tol_stops_early():
+    X, y = chain_transitions()
+    tree = DecisionTreeRegressor(random_state=0)
+    fqi = FittedQIteration(tree, gamma=0.5, tol=1e-9, max_iter=500, average=1000)
+    fqi.fit(X, y)
+    assert len(fqi.averaged_estimators_) == fqi.n_iter_ < 500
+
+
+def test_average_auto_is_off_for_an_explicit_estimator():
+    X, y = chain_transitions()
+    fqi = FittedQIteration(DecisionTreeRegressor(), max_iter=5).fit(X, y)
+    assert fqi.get_params()["average"] == "auto"
+    assert len(fqi.averaged_estimators_) == 1
+
+
 def test_predict_returns_labels_from_y():
     X, y = chain_transitions(actions=(7, 3))
     fqi = FittedQIteration(DecisionTreeRegressor(), gamma=0.9, max_iter=60).fit(X, y)
@@ -338,6 +397,11 @@ def test_default_estimator_is_a_warm_started_mlp():
     assert mlp.n_iter_ == 2 * mlp.max_iter
     assert fqi.get_params()["estimator"] is None
     assert np.isfinite(fqi.q_values(X)).all()
+    # average="auto" averages the network's last DEFAULT_NETWORK_AVERAGE
+    # iterations (both, after two).
+    assert len(fqi.averaged_estimators_) == 2
+    fqi.set_params(max_iter=DEFAULT_NETWORK_AVERAGE + 2).fit(X, y)
+    assert len(fqi.averaged_estimators_) == DEFAULT_NETWORK_AVERAGE
 
 
 def test_pipeline_receives_sample_weight_in_its_last_step():
@@ -466,6 +530,8 @@ def test_bad_transitions_raise_value_error(case):
         {"max_iter": 0},
         {"tol": -1.0},
         {"action_encoding": "table"},
+        {"average": 0},
+        {"average": "last"},
         {"clip_targets": (1.0, -1.0)},
         {"clip_targets": ("a", "b")},
         {"estimator": "tree"},
@@ -536,3 +602,35 @@ def test_callbacks_nest_the_regressor_epochs_inside_iterations():
     one_regressor = [("MLPApproximator", "epoch")] * 2 + [("MLPApproximator", "fit")]
     one_iteration = one_regressor * 2 + [("FittedQIteration", "iteration")]
     assert recorder.ended == one_iteration * 2 + [("FittedQIteration", "fit")]
+
+
+def test_callbacks_get_the_averaged_model_as_of_each_iteration():
+    pytest.importorskip("sklearn.callback")
+    X, y = chain_transitions()
+    tree = DecisionTreeRegressor(random_state=0)
+
+    class QRecorder:
+        """Records the Q-values of the model as fit would leave it."""
+
+        def __init__(self):
+            self.q = []
+
+        def setup(self, estimator, context):
+            pass
+
+        def teardown(self, estimator, context):
+            pass
+
+        def on_fit_task_begin(self, estimator, context):
+            pass
+
+        def on_fit_task_end(self, estimator, context, *, fitted_estimator):
+            if context.task_name == "iteration":
+                self.q.append(fitted_estimator.q_values(X))
+
+    recorder = QRecorder()
+    fqi = FittedQIteration(tree, gamma=0.9, max_iter=5, average=3)
+    fqi.set_callbacks(recorder).fit(X, y)
+    np.testing.assert_allclose(recorder.q[-1], fqi.q_values(X))
+    stopped = FittedQIteration(tree, gamma=0.9, max_iter=2, average=3).fit(X, y)
+    np.testing.assert_allclose(recorder.q[1], stopped.q_values(X))
