@@ -569,27 +569,34 @@ def test_learns_a_car_on_hill_policy_better_than_fixed_ones():
     assert env.score_policy(fqi) > constant + 0.05
 
 
+class QuietCallback:
+    """A scikit-learn callback whose hooks do nothing; tests override some."""
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context):
+        pass
+
+
 def test_callbacks_nest_the_regressor_epochs_inside_iterations():
     callback = pytest.importorskip("sklearn.callback")
     from skfa import MLPApproximator
     from skfa.datasets import make_car_on_hill_transitions
 
-    class Recorder:
+    class Recorder(QuietCallback):
         """An auto-propagated callback that records the tasks that end."""
 
         max_propagation_depth = None
 
         def __init__(self):
             self.ended = []
-
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context):
-            pass
 
         def on_fit_task_end(self, estimator, context):
             self.ended.append((type(estimator).__name__, context.task_name))
@@ -609,20 +616,11 @@ def test_callbacks_get_the_averaged_model_as_of_each_iteration():
     X, y = chain_transitions()
     tree = DecisionTreeRegressor(random_state=0)
 
-    class QRecorder:
+    class QRecorder(QuietCallback):
         """Records the Q-values of the model as fit would leave it."""
 
         def __init__(self):
             self.q = []
-
-        def setup(self, estimator, context):
-            pass
-
-        def teardown(self, estimator, context):
-            pass
-
-        def on_fit_task_begin(self, estimator, context):
-            pass
 
         def on_fit_task_end(self, estimator, context, *, fitted_estimator):
             if context.task_name == "iteration":
