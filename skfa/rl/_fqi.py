@@ -81,7 +81,10 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         steadies it. ``"auto"`` is 10 for the default network and 1 (no
         averaging, as in Ernst et al.) for an explicit ``estimator``. Every
         averaged iteration's regressors are kept, so ``average`` multiplies
-        the memory and prediction time of the fitted estimator.
+        the memory and prediction time of the fitted estimator: with the
+        default network, a call that predicts one state takes about 3 ms
+        instead of 0.4 ms, mostly scikit-learn's per-call overhead of the
+        pipelines; predict many states per call where you can.
     clip_targets : bool or tuple of (float, float), default=False
         Clip the bootstrapped targets to the range of returns that rewards in
         ``[r_min, r_max]`` allow, ``[min(r_min, r_min / (1 - gamma)),
