@@ -81,12 +81,31 @@ def _reusable(cache, name, shape, dtype):
     return array
 
 
-def _fresh_gradients(params):
-    """Uninitialised arrays for the gradients of ``params``; backward fills them."""
-    return [np.empty_like(p) for p in params]
+class _LayerWithParameters:
+    """Gradient allocation and pickling shared by the layers that have parameters.
+
+    Gradients are scratch for the next backward pass, not learned state: a
+    pickle leaves them out, and loading allocates them again (the network then
+    gathers them into its flat buffer). ``_pickled_scratch`` names the other
+    scratch attributes and what a pickle stores in their place.
+    """
+
+    def _allocate_gradients(self):
+        # Uninitialised: backward fills them.
+        self.grads = [np.empty_like(p) for p in self.params]
+
+    def _pickled_scratch(self):
+        return {}
+
+    def __getstate__(self):
+        return {**self.__dict__, **self._pickled_scratch(), "grads": None}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._allocate_gradients()
 
 
-class Dense:
+class Dense(_LayerWithParameters):
     """The affine map Z = X W + b.
 
     Forward: Z = X W + b. Backward, with G = ∂L/∂Z::
@@ -106,7 +125,7 @@ class Dense:
         self.weights = weights
         self.bias = bias
         self.params = [weights, bias]
-        self.grads = _fresh_gradients(self.params)
+        self._allocate_gradients()
         self.penalized = [True, False]
         self.buffers = []
         self._work = {}
@@ -132,14 +151,9 @@ class Dense:
         grad_input = _reusable(self._work, "grad_input", shape, self.weights.dtype)
         return np.matmul(grad_output, self.weights.T, out=grad_input)
 
-    def __getstate__(self):
-        # Work arrays and gradients are scratch, not state: a pickle carries
-        # the parameters only.
-        return {**self.__dict__, "_work": {}, "_input": None, "grads": None}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.grads = _fresh_gradients(self.params)
+    def _pickled_scratch(self):
+        # A fresh dict per pickle: layers must not share their work arrays.
+        return {"_work": {}, "_input": None}
 
 
 class ActivationLayer:
@@ -217,7 +231,7 @@ class Dropout:
         return grad_output
 
 
-class _Normalization:
+class _Normalization(_LayerWithParameters):
     """Shared arithmetic of batch and layer normalization: Y = γ X̂ + β.
 
     With X̂ = (X − μ) / s, s = √(σ² + ε), and μ, σ² the (weighted) means over
@@ -236,17 +250,9 @@ class _Normalization:
         self.beta = np.zeros(width, dtype=dtype)
         self.epsilon = epsilon
         self.params = [self.gamma, self.beta]
-        self.grads = _fresh_gradients(self.params)
+        self._allocate_gradients()
         self.penalized = [False, False]
         self.buffers = []
-
-    def __getstate__(self):
-        # Gradients are scratch, not state (see Dense).
-        return {**self.__dict__, "grads": None}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self.grads = _fresh_gradients(self.params)
 
     def _normalize(self, X, mean, variance):
         scale = np.sqrt(variance + self.epsilon)
@@ -339,7 +345,7 @@ class LayerNorm(_Normalization):
         return self._affine(X_hat, training, weights, scale)
 
 
-class Residual:
+class Residual(_LayerWithParameters):
     """A residual block (He et al., 2016): h ← h P + F(h), P = I when widths match.
 
     F is a list of layers (Dense, normalization, activation, dropout). Where
@@ -359,34 +365,24 @@ class Residual:
         self.projection = projection
         own_params = [] if projection is None else [projection]
         self.params = [p for layer in self.layers for p in layer.params] + own_params
-        self._collect_gradients()
+        self._allocate_gradients()
         self.penalized = [flag for layer in self.layers for flag in layer.penalized] + [
             True
         ] * len(own_params)
         self.buffers = [b for layer in self.layers for b in layer.buffers]
 
-    def _collect_gradients(self):
+    def _allocate_gradients(self):
         # The block's gradients are its layers' arrays (the same objects, so
         # that gathering them into one buffer moves both) and the projection's.
+        # Unpickling restores the inner layers, with their gradients, first.
         self._projection_grad = (
             None if self.projection is None else np.empty_like(self.projection)
         )
         own_grads = [] if self.projection is None else [self._projection_grad]
         self.grads = [g for layer in self.layers for g in layer.grads] + own_grads
 
-    def __getstate__(self):
-        # Gradients are scratch, not state (see Dense).
-        return {
-            **self.__dict__,
-            "_input": None,
-            "grads": None,
-            "_projection_grad": None,
-        }
-
-    def __setstate__(self, state):
-        # Unpickling restores the inner layers first, with fresh gradients.
-        self.__dict__.update(state)
-        self._collect_gradients()
+    def _pickled_scratch(self):
+        return {"_input": None, "_projection_grad": None}
 
     def forward(self, X, training=False, batch=None):
         if training:

@@ -25,7 +25,7 @@ from .._compat import (
     validate_data,
     with_callbacks,
 )
-from ._default import DEFAULT_NETWORK_AVERAGE
+from ._default import DEFAULT_NETWORK_AVERAGE, default_q_regressor
 from ._transitions import check_transitions
 
 __all__ = ["FittedQIteration"]
@@ -471,8 +471,6 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
 
     def _resolve_estimator(self, sample_weight):
         if self.estimator is None:
-            from ._default import default_q_regressor
-
             estimator = default_q_regressor()
         else:
             estimator = self.estimator
