@@ -57,13 +57,15 @@ def assert_gradients_match(network, X, y, loss, sample_weight, l2_scale):
 @pytest.mark.parametrize("loss_name", sorted(LOSSES))
 @pytest.mark.parametrize("l2_scale", [0.0, 0.3])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_network_gradients(activation, loss_name, l2_scale, weighted):
+# One output takes Dense's outer-product path for ∂L/∂X, two the general one.
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_network_gradients(activation, loss_name, l2_scale, weighted, n_outputs):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(9, 3))
     # Targets far enough from the outputs that Huber's loss uses both branches.
-    y = 2.0 * rng.normal(size=(9, 2))
+    y = 2.0 * rng.normal(size=(9, n_outputs))
     sample_weight = rng.uniform(0.2, 3.0, size=9) if weighted else None
-    network = make_mlp(3, (5, 4), 2, [activation, activation], rng, np.float64)
+    network = make_mlp(3, (5, 4), n_outputs, [activation, activation], rng, np.float64)
     loss = LOSSES[loss_name]()
     assert_gradients_match(network, X, y, loss, sample_weight, l2_scale)
 

@@ -143,12 +143,21 @@ class Dense(_LayerWithParameters):
     def backward(self, grad_output, need_input_grad=True):
         grad_weights, grad_bias = self.grads
         np.matmul(self._input.T, grad_output, out=grad_weights)
-        np.sum(grad_output, axis=0, out=grad_bias)
+        # The column sums as a product with a vector of ones: BLAS's
+        # matrix-vector product takes half the time of NumPy's reduction.
+        ones = _reusable(self._work, "ones", grad_output.shape[:1], grad_bias.dtype)
+        ones[...] = 1
+        np.matmul(ones, grad_output, out=grad_bias)
         self._input = None  # release the batch: the layer keeps no data once done
         if not need_input_grad:
             return None
         shape = (grad_output.shape[0], self.weights.shape[0])
         grad_input = _reusable(self._work, "grad_input", shape, self.weights.dtype)
+        if self.weights.shape[1] == 1:
+            # One output (a regression head): G Wᵀ is an outer product, which a
+            # broadcast multiplication computes in half the time of BLAS's
+            # general product with an inner dimension of 1.
+            return np.multiply(grad_output, self.weights.T, out=grad_input)
         return np.matmul(grad_output, self.weights.T, out=grad_input)
 
     def _pickled_scratch(self):
@@ -182,6 +191,8 @@ class ActivationLayer:
         return A
 
     def backward(self, grad_output, need_input_grad=True):
+        # The derivative may overwrite the output: the layer after this one,
+        # the only other holder of it, has already run its backward pass.
         grad_output *= self.activation.derivative(self._output)
         self._output = None
         return grad_output
