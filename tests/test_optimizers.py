@@ -80,6 +80,20 @@ def test_adam_steps():
     np.testing.assert_allclose(history[0], THETA - lr * np.sign(GRADS[0]), rtol=1e-6)
 
 
+def test_adam_keeps_float32_arithmetic_in_float32():
+    """The per-step constants are Python floats, never NumPy float64 scalars.
+
+    NumPy computes a float32 array times a float64 scalar in float64 and casts
+    back, in a slow loop.
+    """
+    theta = THETA.astype(np.float32)
+    optimizer = Adam([theta], learning_rate=0.01)
+    optimizer.update_params([theta], [GRADS[0].astype(np.float32)])
+    assert type(optimizer._step_size) is float
+    assert type(optimizer._scaled_epsilon) is float
+    assert theta.dtype == np.float32
+
+
 @pytest.mark.parametrize("optimizer_class", [SGD, RMSProp, Adam])
 def test_learning_rate_is_read_at_each_step(optimizer_class):
     """A schedule changes ``learning_rate`` between steps; zero means no change."""

@@ -153,6 +153,14 @@ def test_schedules():
         LearningRateSchedule("step", 0.1)
 
 
+@pytest.mark.parametrize("kind", ["constant", "invscaling", "adaptive", "cosine"])
+def test_schedule_rates_are_python_floats(kind):
+    # A NumPy float64 rate would make float32 training compute its updates in
+    # float64 and cast back, which took float32 epochs several percent longer.
+    schedule = LearningRateSchedule(kind, 0.1, total_steps=10, warmup_steps=3)
+    assert all(type(schedule.rate(step)) is float for step in range(12))
+
+
 def test_adaptive_schedule_lowers_the_rate_instead_of_stopping(capsys):
     X, y = smooth_2d(200, seed=0)
     settings = dict(

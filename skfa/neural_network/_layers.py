@@ -67,17 +67,20 @@ class Batch:
         return keys
 
 
-def _reusable(cache, name, shape, dtype):
+def _reusable(cache, name, shape, dtype, fill=None):
     """An array of the given shape from ``cache``, allocated only when it changes.
 
     Training repeats the same matrix products batch after batch. Writing them
     into arrays kept from the previous batch spares NumPy a fresh allocation of
     the output, which for arrays of a few hundred kilobytes costs as much as a
-    third of the product itself.
+    third of the product itself. A fresh array is filled with ``fill`` when
+    given, and left uninitialised otherwise.
     """
     array = cache.get(name)
     if array is None or array.shape != shape or array.dtype != dtype:
         array = cache[name] = np.empty(shape, dtype=dtype)
+        if fill is not None:
+            array.fill(fill)
     return array
 
 
@@ -145,8 +148,9 @@ class Dense(_LayerWithParameters):
         np.matmul(self._input.T, grad_output, out=grad_weights)
         # The column sums as a product with a vector of ones: BLAS's
         # matrix-vector product takes half the time of NumPy's reduction.
-        ones = _reusable(self._work, "ones", grad_output.shape[:1], grad_bias.dtype)
-        ones[...] = 1
+        ones = _reusable(
+            self._work, "ones", grad_output.shape[:1], grad_bias.dtype, fill=1
+        )
         np.matmul(ones, grad_output, out=grad_bias)
         self._input = None  # release the batch: the layer keeps no data once done
         if not need_input_grad:

@@ -30,7 +30,7 @@ class _Loss:
         per_sample = self.elementwise(residual).sum(axis=1)
         grad = self.elementwise_derivative(residual)
         if sample_weight is None:
-            value = per_sample.mean()
+            value = per_sample.sum() / y_pred.shape[0]
             grad /= y_pred.shape[0]
         else:
             total = sample_weight.sum()

@@ -11,6 +11,8 @@ so that a step allocates nothing: at hundreds of steps an epoch, temporary
 arrays the size of the weights cost more than the update itself.
 """
 
+import math
+
 import numpy as np
 
 __all__ = ["SGD", "RMSProp", "Adam", "OPTIMIZERS", "flush_subnormals"]
@@ -200,9 +202,10 @@ class Adam(_Optimizer):
 
     def update_params(self, params, grads):
         # The constants depend only on the step count: once per step, not once
-        # per parameter array.
+        # per parameter array. They are Python floats, as the learning rate is
+        # (see LearningRateSchedule.rate), so float32 arrays stay in float32.
         t = self.n_steps + 1
-        c = np.sqrt((1.0 - self.beta_2) / (1.0 - self.beta_2**t))
+        c = math.sqrt((1.0 - self.beta_2) / (1.0 - self.beta_2**t))
         self._step_size = (
             self.learning_rate * (1.0 - self.beta_1) / ((1.0 - self.beta_1**t) * c)
         )

@@ -66,7 +66,10 @@ class LearningRateSchedule:
             rate = self.learning_rate_init * 0.5 * (1.0 + np.cos(np.pi * progress))
         if step < self.warmup_steps:
             rate *= (step + 1) / self.warmup_steps
-        return rate
+        # A Python float, never a NumPy float64: the optimizers multiply arrays
+        # by it, and NumPy computes a float32 array times a float64 scalar in
+        # float64, through a slow casting loop.
+        return float(rate)
 
     def on_plateau(self):
         """Training stopped improving: return True to go on, False to stop.
