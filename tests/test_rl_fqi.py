@@ -396,6 +396,10 @@ def test_default_estimator_is_a_warm_started_mlp():
     # Warm-started: the second iteration continued the first one's epochs.
     assert mlp.n_iter_ == 2 * mlp.max_iter
     assert fqi.get_params()["estimator"] is None
+    # The network computes in float32; the Q-values users see are float64.
+    assert mlp.coefs_[0].dtype == np.float32
+    assert mlp.predict(X).dtype == np.float32
+    assert fqi.q_values(X).dtype == np.float64
     assert np.isfinite(fqi.q_values(X)).all()
     # average="auto" averages the network's last DEFAULT_NETWORK_AVERAGE
     # iterations (both, after two).

@@ -138,15 +138,16 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     Notes
     -----
     The default estimator is ``make_pipeline(StandardScaler(),
-    MLPApproximator(hidden_layer_sizes=(64, 64), activation="tanh",
-    alpha=0.01, batch_size=2048, learning_rate_init=0.003, max_iter=40,
-    n_iter_no_change=np.inf, average=20, warm_start=True))``, one per action:
+    FunctionTransformer(as_float32), MLPApproximator(hidden_layer_sizes=(64,
+    64), activation="tanh", alpha=0.01, batch_size=2048,
+    learning_rate_init=0.003, max_iter=40, n_iter_no_change=np.inf,
+    average=20, warm_start=True))``, one per action, computing in float32:
     each iteration trains 40 more epochs from the previous weights, as in
     NFQ [2]_, and hands on the mean of the weights over the last 20 of them;
     with it, ``average="auto"`` averages the Q-functions of the last 10
     iterations. On the car on the hill (1,000 random episodes, 50 iterations)
     it scores 0.26-0.32 depending on the seed (mean 0.29 over six seeds),
-    like the paper's extra-trees (0.29-0.30), in half their time; see
+    like the paper's extra-trees (0.29-0.30), in a fifth of their time; see
     ``benchmarks/bench_fqi.py``.
 
     Each iteration fits every model once and calls ``predict`` once per model,
@@ -455,14 +456,20 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         return q / len(self.averaged_estimators_)
 
     def _q_values_of(self, models, states):
-        """The Q-values of one iteration's models, shape (n_states, n_actions)."""
+        """The Q-values of one iteration's models, shape (n_states, n_actions).
+
+        In float64 whatever the regressors return (the default network
+        predicts in float32), so that averages and users see one dtype.
+        """
         if self.action_encoding_ == "per_action":
-            return np.column_stack([model.predict(states) for model in models])
-        n_actions = len(self.actions_)
-        inputs = np.vstack(
-            [_with_onehot(states, action, n_actions) for action in range(n_actions)]
-        )
-        return models[0].predict(inputs).reshape(n_actions, -1).T
+            q = np.column_stack([model.predict(states) for model in models])
+        else:
+            n_actions = len(self.actions_)
+            inputs = np.vstack(
+                [_with_onehot(states, action, n_actions) for action in range(n_actions)]
+            )
+            q = models[0].predict(inputs).reshape(n_actions, -1).T
+        return q.astype(np.float64, copy=False)
 
     def _n_averaged(self):
         if self.average != "auto":
@@ -594,7 +601,7 @@ class _OneHotProblem:
         self.fits = [(self._stacked[: self.n_samples], rows, sample_weight)]
 
     def evaluate(self, models, parallel):
-        q = models[0].predict(self._stacked)
+        q = models[0].predict(self._stacked).astype(np.float64, copy=False)
         next_q = q[self.n_samples :].reshape(self.n_actions, self.n_samples).T
         return q[: self.n_samples], next_q
 
