@@ -155,9 +155,11 @@ def main():
             )[0]
             for seed in args.default_seeds
         ]
+        n_passed = sum(score >= 0.28 for score in scores)
         print(
-            f"default MLP over {len(scores)} seeds: mean {np.mean(scores):.3f}, "
-            f"min {np.min(scores):.3f}, max {np.max(scores):.3f}",
+            f"default MLP over {len(scores)} seeds: median {np.median(scores):.3f}, "
+            f"mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, "
+            f"max {np.max(scores):.3f}; {n_passed} of {len(scores)} at >= 0.28",
             flush=True,
         )
     if "overhead" not in args.skip:
