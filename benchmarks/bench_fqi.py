@@ -29,6 +29,9 @@ from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
 from skfa.rl import FittedQIteration
 
+# The acceptance score of issue 5: the paper's extra-trees scored 0.29.
+ACCEPTANCE_SCORE = 0.28
+
 
 def paper_trees(n_estimators=50):
     return ExtraTreesRegressor(
@@ -41,11 +44,11 @@ def acceptance_run(name, fqi, X, y):
     fqi.fit(X, y)
     fit_time = time.perf_counter() - start
     score = CarOnHill().score_policy(fqi)
-    verdict = "PASS" if score >= 0.28 else "FAIL"
+    verdict = "PASS" if score >= ACCEPTANCE_SCORE else "FAIL"
     print(
         f"{name:<28} score {score:.3f}  fit {fit_time:6.1f} s  "
         f"({fqi.n_iter_} iterations, final TD error "
-        f"{fqi.history_['td_error'][-1]:.2e})  [{verdict}: >= 0.28]",
+        f"{fqi.history_['td_error'][-1]:.2e})  [{verdict}: >= {ACCEPTANCE_SCORE}]",
         flush=True,
     )
     return score, fit_time
@@ -155,11 +158,12 @@ def main():
             )[0]
             for seed in args.default_seeds
         ]
-        n_passed = sum(score >= 0.28 for score in scores)
+        n_passed = sum(score >= ACCEPTANCE_SCORE for score in scores)
         print(
             f"default MLP over {len(scores)} seeds: median {np.median(scores):.3f}, "
             f"mean {np.mean(scores):.3f}, min {np.min(scores):.3f}, "
-            f"max {np.max(scores):.3f}; {n_passed} of {len(scores)} at >= 0.28",
+            f"max {np.max(scores):.3f}; "
+            f"{n_passed} of {len(scores)} at >= {ACCEPTANCE_SCORE}",
             flush=True,
         )
     if "overhead" not in args.skip:

@@ -45,9 +45,9 @@ def default_q_regressor():
     last 30 iterations instead of 10; on four to eight seeds, the mean of the
     last iterations' weights instead of their Q-functions, three layers, two
     layers of 128, five layers, ``alpha=0.03``, one network on states and
-    one-hot actions, and Fourier features of the states as inputs. The mean Q-function of
-    three independently seeded fits scored 0.02-0.05 above their average but
-    not clear of a bad seed, at three times the cost.
+    one-hot actions, and Fourier features of the states as inputs. The mean
+    Q-function of three independently seeded fits scored 0.02-0.05 above
+    their average but not clear of a bad seed, at three times the cost.
 
     The network computes in float32: on the car on the hill its policies
     score as in float64 (over six seeds, mean 0.290 against 0.294, each seed

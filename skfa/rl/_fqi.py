@@ -148,8 +148,8 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     iterations. On the car on the hill (1,000 random episodes, 50 iterations)
     it scores 0.19-0.33 depending on the seed (median 0.29 over eighteen
     seeds, thirteen of them at 0.28 or more), where the paper's extra-trees
-    score 0.28-0.30, and a fit takes 60-75 s on two cores against the trees'
-    100 s with ``n_jobs=2``; see ``benchmarks/bench_fqi.py``.
+    score 0.28-0.30, and a fit takes 58-76 s on two cores against the trees'
+    101 s with ``n_jobs=2``; see ``benchmarks/bench_fqi.py``.
 
     Each iteration fits every model once and calls ``predict`` once per model,
     on the states of the data and on all next states together; the model
