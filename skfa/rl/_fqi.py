@@ -466,10 +466,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
             q = np.column_stack([model.predict(states) for model in models])
         else:
             n_actions = len(self.actions_)
-            inputs = np.vstack(
-                [_with_onehot(states, action, n_actions) for action in range(n_actions)]
-            )
-            q = models[0].predict(inputs).reshape(n_actions, -1).T
+            q = _q_table(models[0].predict(_every_action(states, n_actions)), n_actions)
         return q.astype(np.float64, copy=False)
 
     def _n_averaged(self):
@@ -592,26 +589,33 @@ class _OneHotProblem:
         design[:, : data.states.shape[1]] = data.states
         design[np.arange(self.n_samples), data.states.shape[1] + action_index] = 1.0
         self._stacked = np.vstack(
-            [design]
-            + [
-                _with_onehot(data.next_states, action, self.n_actions)
-                for action in range(self.n_actions)
-            ]
+            [design, _every_action(data.next_states, self.n_actions)]
         )
         rows = slice(None)
         self.fits = [(self._stacked[: self.n_samples], rows, sample_weight)]
 
     def evaluate(self, models, parallel):
         q = models[0].predict(self._stacked).astype(np.float64, copy=False)
-        next_q = q[self.n_samples :].reshape(self.n_actions, self.n_samples).T
-        return q[: self.n_samples], next_q
+        return q[: self.n_samples], _q_table(q[self.n_samples :], self.n_actions)
 
 
-def _with_onehot(states, action, n_actions):
-    """``states`` followed by the one-hot code of ``action`` (an index)."""
-    onehot = np.zeros((len(states), n_actions))
-    onehot[:, action] = 1.0
-    return np.hstack([states, onehot])
+def _every_action(states, n_actions):
+    """Each state with each action's one-hot code appended, action by action.
+
+    Rows ``a * n_states`` to ``(a + 1) * n_states`` pair every state with
+    action ``a``; :func:`_q_table` turns one prediction per row back into a
+    table of Q-values.
+    """
+    n_states, n_features = states.shape
+    inputs = np.zeros((n_actions, n_states, n_features + n_actions))
+    inputs[:, :, :n_features] = states
+    inputs[np.arange(n_actions), :, n_features + np.arange(n_actions)] = 1.0
+    return inputs.reshape(n_actions * n_states, n_features + n_actions)
+
+
+def _q_table(predictions, n_actions):
+    """Predictions on :func:`_every_action`'s rows as (n_states, n_actions)."""
+    return predictions.reshape(n_actions, -1).T
 
 
 def td_target(rewards, terminal, next_q, gamma):
