@@ -175,6 +175,37 @@ def test_chain_q_values_closed_form_without_slip():
     assert fqi.score(X, y) == 0
 
 
+@pytest.mark.parametrize("action_encoding", ["per_action", "onehot"])
+def test_three_actions_keep_their_columns(action_encoding):
+    # Two steps, three actions with unsorted labels: from state 0 every action
+    # leads to state 1, from where every action ends the episode. So
+    # Q(1, a) = r1[a] and Q(0, a) = r0[a] + gamma * max(r1); the columns follow
+    # the sorted labels in actions_.
+    labels = np.array([7, 3, 5])
+    r0, r1, gamma = np.array([0.1, 0.2, 0.3]), np.array([1.0, -1.0, 0.5]), 0.5
+    X, y = pack_transitions(
+        states=[[0.0]] * 3 + [[1.0]] * 3,
+        actions=np.tile(labels, 2),
+        rewards=np.concatenate([r0, r1]),
+        next_states=[[1.0]] * 6,
+        terminals=[False] * 3 + [True] * 3,
+    )
+    fqi = FittedQIteration(
+        DecisionTreeRegressor(),
+        gamma=gamma,
+        max_iter=3,
+        action_encoding=action_encoding,
+    ).fit(X, y)
+    order = np.argsort(labels)
+    np.testing.assert_array_equal(fqi.actions_, [3, 5, 7])
+    np.testing.assert_allclose(
+        fqi.q_values([[0.0], [1.0]]),
+        [(r0 + gamma * r1.max())[order], r1[order]],
+    )
+    np.testing.assert_array_equal(fqi.predict([[0.0], [1.0]]), [5, 7])
+    assert fqi.score(X, y) == 0
+
+
 def test_history_records_each_iteration():
     X, y = chain_transitions()
     fqi = FittedQIteration(DecisionTreeRegressor(), gamma=0.9, max_iter=7).fit(X, y)
