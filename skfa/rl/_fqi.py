@@ -609,7 +609,8 @@ def _every_action(states, n_actions):
     n_states, n_features = states.shape
     inputs = np.zeros((n_actions, n_states, n_features + n_actions))
     inputs[:, :, :n_features] = states
-    inputs[np.arange(n_actions), :, n_features + np.arange(n_actions)] = 1.0
+    for action in range(n_actions):
+        inputs[action, :, n_features + action] = 1.0
     return inputs.reshape(n_actions * n_states, n_features + n_actions)
 
 
