@@ -585,11 +585,11 @@ class _OneHotProblem:
     def __init__(self, data, action_index, sample_weight):
         self.n_samples = len(data.states)
         self.n_actions = action_index.max() + 1
-        design = np.zeros((self.n_samples, data.states.shape[1] + self.n_actions))
-        design[:, : data.states.shape[1]] = data.states
-        design[np.arange(self.n_samples), data.states.shape[1] + action_index] = 1.0
         self._stacked = np.vstack(
-            [design, _every_action(data.next_states, self.n_actions)]
+            [
+                _with_onehot(data.states, action_index, self.n_actions),
+                _every_action(data.next_states, self.n_actions),
+            ]
         )
         rows = slice(None)
         self.fits = [(self._stacked[: self.n_samples], rows, sample_weight)]
@@ -606,12 +606,20 @@ def _every_action(states, n_actions):
     action ``a``; :func:`_q_table` turns one prediction per row back into a
     table of Q-values.
     """
-    n_states, n_features = states.shape
-    inputs = np.zeros((n_actions, n_states, n_features + n_actions))
-    inputs[:, :, :n_features] = states
-    for action in range(n_actions):
-        inputs[action, :, n_features + action] = 1.0
-    return inputs.reshape(n_actions * n_states, n_features + n_actions)
+    return _with_onehot(
+        np.tile(states, (n_actions, 1)),
+        np.repeat(np.arange(n_actions), len(states)),
+        n_actions,
+    )
+
+
+def _with_onehot(states, action_index, n_actions):
+    """Each state followed by the one-hot code of its action (an index)."""
+    n_samples, n_features = states.shape
+    inputs = np.zeros((n_samples, n_features + n_actions))
+    inputs[:, :n_features] = states
+    inputs[np.arange(n_samples), n_features + action_index] = 1.0
+    return inputs
 
 
 def _q_table(predictions, n_actions):
