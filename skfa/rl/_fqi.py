@@ -149,7 +149,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     it scores 0.19-0.33 depending on the seed (median 0.29 over eighteen
     seeds, thirteen of them at 0.28 or more), where the paper's extra-trees
     score 0.28-0.30, and a fit takes 58-76 s on two cores against the trees'
-    101 s with ``n_jobs=2``. On other sets of random episodes both score
+    101-111 s with ``n_jobs=2``. On other sets of random episodes both score
     less: the network 0.14-0.33 (median 0.25 over fifteen fits on five sets),
     the trees 0.14-0.28 (median 0.27 over seven); see
     ``benchmarks/bench_fqi.py --data-seeds``.
