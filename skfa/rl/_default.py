@@ -83,11 +83,12 @@ def default_q_regressor():
     0.01, and the seed with the best held-out TD error had the best policy
     on one set in six, so FittedQIteration.score cannot pick the good seed.
 
-    Tried on the worst of those fits without a gain: weights of 10 on
-    terminal transitions (mean 0.245 against 0.225 on six fits, the two good
-    ones worse), B-spline features of each input
+    Tried without a gain: weights of 10 on terminal transitions (over the
+    eighteen fits, median 0.224 and mean 0.230 against 0.258 and 0.244; on the
+    four worst alone it had looked better, 0.233 against 0.185); on those four
+    worst fits, B-spline features of each input
     (``SplineTransformer(n_knots=10)``, with or without the raw states: mean
-    0.21 against 0.19 on four fits), both together (0.08-0.24), and the
+    0.215 and 0.211 against 0.185) and both together (0.08-0.24); and the
     greedy action of the averaged iterations' mean Q minus kappa standard
     deviations (kappa = 2 and 4: mean 0.256 and 0.259 against 0.244 over the
     eighteen fits, but lower on the benchmark's data).
