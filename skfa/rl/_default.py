@@ -67,7 +67,9 @@ def default_q_regressor():
     between the actions hurts here. Quantile-normalized inputs
     (``QuantileTransformer(output_distribution="normal")``) scored better on
     the other data sets (0.26, 0.31, 0.14 and 0.29) but worse over the
-    eighteen seeds (median 0.28, nine at 0.28 or more, lowest 0.09).
+    eighteen seeds (median 0.28, nine at 0.28 or more, lowest 0.09), and
+    worse over six sets of episodes, three seeds each (median 0.211 against
+    0.258; see below).
 
     Where a bad seed loses its score, against a near-optimal policy (value
     iteration on a 401 x 481 grid of states, score 0.352): mostly in score
