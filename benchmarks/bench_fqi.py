@@ -141,8 +141,8 @@ def main():
         type=int,
         nargs="+",
         default=[0],
-        help="random_state of the logged episodes, one data set each; "
-        "the first also seeds the trees and the overhead runs",
+        help="random_state of the logged episodes, one data set each, which "
+        "also seeds the trees fitted on it; the overhead runs use the first",
     )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3)
