@@ -421,6 +421,7 @@ def _fqi(args):
     import joblib
 
     from .rl import FittedQIteration, transitions_from_dataframe
+    from .rl._default import DEFAULT_NETWORK_RUNS
 
     path = args.log
     frame = _read_csv(path)
@@ -464,7 +465,7 @@ def _fqi(args):
         random_state=args.random_state,
     )
     regressor = (
-        "MLPApproximator (NFQ)"
+        f"MLPApproximator (NFQ, the mean of {DEFAULT_NETWORK_RUNS} seeded runs)"
         if args.estimator == "mlp"
         else f"ExtraTreesRegressor(n_estimators={args.n_estimators})"
     )

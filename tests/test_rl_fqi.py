@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeRegressor
 from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
 from skfa.rl import FittedQIteration, pack_transitions
-from skfa.rl._default import DEFAULT_NETWORK_AVERAGE
+from skfa.rl._default import DEFAULT_NETWORK_AVERAGE, DEFAULT_NETWORK_RUNS
 
 # --------------------------------------------------------------------- helpers
 N_CHAIN = 5
@@ -274,6 +274,58 @@ def test_average_is_the_mean_of_the_last_iterations_q_functions(action_encoding)
     )
 
 
+@pytest.mark.parametrize("action_encoding", ["per_action", "onehot"])
+def test_runs_are_independent_fits_whose_q_functions_are_averaged(
+    car_data, action_encoding
+):
+    # n_runs=2 is two fits seeded one after the other from one generator:
+    # each run bootstraps from its own Q, and the fitted Q is their mean.
+    X, y = car_data
+
+    def fit(n_runs, rng):
+        return FittedQIteration(
+            small_trees(),
+            max_iter=4,
+            average=2,
+            n_runs=n_runs,
+            action_encoding=action_encoding,
+            random_state=rng,
+        ).fit(X, y)
+
+    both = fit(2, np.random.RandomState(0))
+    rng = np.random.RandomState(0)
+    first, second = fit(1, rng), fit(1, rng)
+    q = (first.q_values(X) + second.q_values(X)) / 2
+    assert not np.allclose(first.q_values(X), second.q_values(X))
+    np.testing.assert_allclose(both.q_values(X), q)
+    np.testing.assert_array_equal(both.predict(X), both.actions_[q.argmax(1)])
+    # Two iterations of two runs are averaged; estimators_ is the last run's.
+    assert len(both.averaged_estimators_) == 4
+    assert both.averaged_estimators_[-1] is both.estimators_
+    # The history averages the runs' TD errors and mean Q-values, and records
+    # the largest change of either run's Q.
+    for key, combine in [("td_error", np.mean), ("mean_q", np.mean)]:
+        np.testing.assert_allclose(
+            both.history_[key],
+            combine([first.history_[key], second.history_[key]], axis=0),
+        )
+    np.testing.assert_allclose(
+        both.history_["q_change"],
+        np.maximum(first.history_["q_change"], second.history_["q_change"]),
+    )
+
+
+def test_runs_stop_together_when_every_run_is_below_tol():
+    X, y = chain_transitions()
+    tree = DecisionTreeRegressor(random_state=0)
+    fqi = FittedQIteration(tree, gamma=0.5, tol=1e-9, max_iter=500, n_runs=3)
+    fqi.fit(X, y)
+    single = FittedQIteration(tree, gamma=0.5, tol=1e-9, max_iter=500).fit(X, y)
+    # A lookup table is deterministic: three runs find the same Q, as fast.
+    assert fqi.n_iter_ == single.n_iter_ < 500
+    np.testing.assert_allclose(fqi.q_values(X), single.q_values(X))
+
+
 def test_average_over_fewer_iterations_when_tol_stops_early():
     X, y = chain_transitions()
     tree = DecisionTreeRegressor(random_state=0)
@@ -282,10 +334,10 @@ def test_average_over_fewer_iterations_when_tol_stops_early():
     assert len(fqi.averaged_estimators_) == fqi.n_iter_ < 500
 
 
-def test_average_auto_is_off_for_an_explicit_estimator():
+def test_average_and_n_runs_auto_are_off_for_an_explicit_estimator():
     X, y = chain_transitions()
     fqi = FittedQIteration(DecisionTreeRegressor(), max_iter=5).fit(X, y)
-    assert fqi.get_params()["average"] == "auto"
+    assert fqi.get_params()["average"] == fqi.get_params()["n_runs"] == "auto"
     assert len(fqi.averaged_estimators_) == 1
 
 
@@ -432,11 +484,17 @@ def test_default_estimator_is_a_warm_started_mlp():
     assert mlp.predict(X).dtype == np.float32
     assert fqi.q_values(X).dtype == np.float64
     assert np.isfinite(fqi.q_values(X)).all()
-    # average="auto" averages the network's last DEFAULT_NETWORK_AVERAGE
-    # iterations (both, after two).
-    assert len(fqi.averaged_estimators_) == 2
+    # average="auto" and n_runs="auto" average the network's last
+    # DEFAULT_NETWORK_AVERAGE iterations (both, after two) of each of
+    # DEFAULT_NETWORK_RUNS runs, each run seeded on its own.
+    assert len(fqi.averaged_estimators_) == 2 * DEFAULT_NETWORK_RUNS
+    last_runs = fqi.averaged_estimators_[-DEFAULT_NETWORK_RUNS:]
+    seeds = {models[0][-1].random_state for models in last_runs}
+    assert len(seeds) == DEFAULT_NETWORK_RUNS
     fqi.set_params(max_iter=DEFAULT_NETWORK_AVERAGE + 2).fit(X, y)
-    assert len(fqi.averaged_estimators_) == DEFAULT_NETWORK_AVERAGE
+    assert len(fqi.averaged_estimators_) == (
+        DEFAULT_NETWORK_AVERAGE * DEFAULT_NETWORK_RUNS
+    )
 
 
 def test_pipeline_receives_sample_weight_in_its_last_step():
@@ -567,6 +625,8 @@ def test_bad_transitions_raise_value_error(case):
         {"action_encoding": "table"},
         {"average": 0},
         {"average": "last"},
+        {"n_runs": 0},
+        {"n_runs": "many"},
         {"clip_targets": (1.0, -1.0)},
         {"clip_targets": ("a", "b")},
         {"estimator": "tree"},

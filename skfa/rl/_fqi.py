@@ -25,7 +25,11 @@ from .._compat import (
     validate_data,
     with_callbacks,
 )
-from ._default import DEFAULT_NETWORK_AVERAGE, default_q_regressor
+from ._default import (
+    DEFAULT_NETWORK_AVERAGE,
+    DEFAULT_NETWORK_RUNS,
+    default_q_regressor,
+)
 from ._transitions import check_transitions
 
 __all__ = ["FittedQIteration"]
@@ -82,9 +86,21 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         averaging, as in Ernst et al.) for an explicit ``estimator``. Every
         averaged iteration's regressors are kept, so ``average`` multiplies
         the memory and prediction time of the fitted estimator: with the
-        default network, a call that predicts one state takes about 3 ms
-        instead of 0.4 ms, mostly scikit-learn's per-call overhead of the
-        pipelines; predict many states per call where you can.
+        default network (10 iterations of 3 runs), a call that predicts one
+        state takes about 14 ms instead of 0.4 ms, mostly scikit-learn's
+        per-call overhead of the 60 pipelines; predict many states per call
+        where you can.
+    n_runs : int or "auto", default="auto"
+        Number of independent runs of fitted-Q iteration, each with its own
+        clones of ``estimator`` (seeded one after the other from
+        ``random_state``) and bootstrapping from its own Q-function; the fitted
+        Q-function is the mean of theirs. A network's Q-values where the data
+        end depend on its seed, and the mean over seeds steadies them.
+        ``"auto"`` is 3 for the default network and 1 for an explicit
+        ``estimator``. The runs iterate side by side, so
+        ``n_jobs`` can fit all their models in parallel; a fit costs
+        ``n_runs`` times as much, and the fitted estimator keeps ``n_runs``
+        times as many regressors.
     clip_targets : bool or tuple of (float, float), default=False
         Clip the bootstrapped targets to the range of returns that rewards in
         ``[r_min, r_max]`` allow, ``[min(r_min, r_min / (1 - gamma)),
@@ -111,11 +127,12 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     action_encoding_ : {"per_action", "onehot"}
         The action encoding used by ``fit``, which ``predict`` follows.
     estimators_ : list of fitted regressors
-        The last iteration's: one per action for ``"per_action"``, a single one
-        for ``"onehot"``.
+        The last iteration's (of the last run): one per action for
+        ``"per_action"``, a single one for ``"onehot"``.
     averaged_estimators_ : list of lists of fitted regressors
-        The regressors of the iterations whose Q-values are averaged, oldest
-        first, each list like ``estimators_``; the last is ``estimators_``.
+        The regressors whose Q-values are averaged, each list like
+        ``estimators_``: the kept iterations, oldest first, and within each
+        iteration its ``n_runs`` runs in order; the last is ``estimators_``.
     n_iter_ : int
         Number of iterations run.
     history_ : dict of ndarray of shape (n_iter_,)
@@ -123,7 +140,8 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         TD error of ``Q_k`` on itself (what :meth:`score` negates, when
         nothing is averaged);
         ``"q_change"``, ``max |Q_k - Q_{k-1}|``; and ``"mean_q"``, the mean of
-        ``Q_k(s, a)``.
+        ``Q_k(s, a)``. With several runs, each run's ``Q_k``: the TD error and
+        mean Q averaged over the runs, the largest change of any.
     n_features_in_ : int
         Number of state features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -139,20 +157,23 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
     -----
     The default estimator is ``make_pipeline(StandardScaler(),
     FunctionTransformer(as_float32), MLPApproximator(hidden_layer_sizes=(64,
-    64), activation="tanh", alpha=0.01, batch_size=2048,
+    64, 64, 64), activation="tanh", alpha=0.01, batch_size=2048,
     learning_rate_init=0.003, max_iter=40, n_iter_no_change=np.inf,
     average=20, warm_start=True))``, one per action, computing in float32:
     each iteration trains 40 more epochs from the previous weights, as in
-    NFQ [2]_, and hands on the mean of the weights over the last 20 of them;
-    with it, ``average="auto"`` averages the Q-functions of the last 10
-    iterations. On the car on the hill (1,000 random episodes, 50 iterations)
-    it scores 0.19-0.33 depending on the seed (median 0.29 over eighteen
-    seeds, thirteen of them at 0.28 or more), where the paper's extra-trees
-    score 0.28-0.30, and a fit takes 58-76 s on two cores against the trees'
-    101-111 s with ``n_jobs=2``. On other sets of random episodes both score
-    less: the network 0.14-0.33 (median 0.25 over fifteen fits on five sets),
-    the trees 0.14-0.28 (median 0.27 over seven); see
-    ``benchmarks/bench_fqi.py --data-seeds``.
+    NFQ [2]_, and hands on the mean of the weights over the last 20 of them.
+    With it, ``average="auto"`` averages the Q-functions of the last 10
+    iterations, and ``n_runs="auto"`` those of 3 seeded runs. On the car on
+    the hill (1,000 random episodes, 50 iterations) it scores 0.29-0.32
+    (mean 0.30 over four seeds), where one run scores 0.15-0.33 depending on
+    its seed and the paper's extra-trees 0.277-0.296 (median 0.284 over nine
+    seeds); a fit takes 316-413 s on two cores (289 s with ``n_jobs=2``),
+    three to four times the trees' 99-111 s with ``n_jobs=2``. On sets of
+    episodes that barely show what lies beyond the data, the runs can
+    extrapolate the wrong way together: on two of seven other sets it scored
+    0.11 and 0.17, where the trees scored 0.24 and 0.25.
+    ``benchmarks/bench_fqi.py`` measures it, and
+    ``benchmarks/fqi_default_trials.md`` records what was tried.
 
     Each iteration fits every model once and calls ``predict`` once per model,
     on the states of the data and on all next states together; the model
@@ -204,6 +225,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "action_encoding": [StrOptions({"per_action", "onehot"})],
         "average": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "n_runs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "clip_targets": ["boolean", tuple],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
@@ -219,6 +241,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         tol=None,
         action_encoding="per_action",
         average="auto",
+        n_runs="auto",
         clip_targets=False,
         n_jobs=None,
         random_state=None,
@@ -230,6 +253,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         self.tol = tol
         self.action_encoding = action_encoding
         self.average = average
+        self.n_runs = n_runs
         self.clip_targets = clip_targets
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -263,7 +287,8 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
 
         self.actions_, action_index = np.unique(data.actions, return_inverse=True)
         self.action_encoding_ = self.action_encoding
-        models = self._make_models(estimator, check_random_state(self.random_state))
+        rng = check_random_state(self.random_state)
+        runs = [self._make_models(estimator, rng) for _ in range(self._n_runs())]
         problem = self._regression_problem(data, action_index, sample_weight)
         # scikit-learn's callbacks see one subtask per iteration, and inside it
         # the fits of the regressors, each with its own subtasks (epochs).
@@ -275,7 +300,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
                 # on purpose; it would warn about convergence at every one.
                 warnings.simplefilter("ignore", ConvergenceWarning)
             averaged, history = self._iterate(
-                models, problem, data, sample_weight, bounds, fit_task
+                runs, problem, data, sample_weight, bounds, fit_task
             )
         self.averaged_estimators_ = averaged
         self.estimators_ = averaged[-1]
@@ -292,19 +317,22 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
             )
         return self
 
-    def _iterate(self, models, problem, data, sample_weight, bounds, fit_task):
-        """The fitted-Q iterations.
+    def _iterate(self, runs, problem, data, sample_weight, bounds, fit_task):
+        """The fitted-Q iterations of every run, side by side.
 
-        Returns the models of the iterations to average, oldest first, and the
-        history.
+        ``runs`` holds one list of models per run; each run bootstraps its
+        targets from its own Q-function alone. Returns the model lists whose
+        Q-functions are averaged (the kept iterations, oldest first, each
+        iteration's runs in order) and the history.
         """
         rewards, terminal, gamma = data.rewards, data.terminals, self.gamma
+        n_runs, models_per_run = len(runs), len(runs[0])
         # Regressors are refitted in place (and may warm-start), so an earlier
         # iteration's models are kept as copies.
         n_averaged = self._n_averaged()
-        earlier = deque(maxlen=n_averaged - 1)
-        q_sa = np.zeros(len(rewards))
-        next_q = np.zeros((len(rewards), len(self.actions_)))  # Q_0 = 0
+        earlier = deque(maxlen=(n_averaged - 1) * n_runs)
+        q_sa = np.zeros((n_runs, len(rewards)))
+        next_q = np.zeros((n_runs, len(rewards), len(self.actions_)))  # Q_0 = 0
         history = {"td_error": [], "q_change": [], "mean_q": []}
         # Threads share the process's BLAS: with each of n_jobs threads running
         # BLAS on every core, the cores are oversubscribed (an MLP per action
@@ -318,37 +346,53 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
             for iteration in range(1, self.max_iter + 1):
                 iteration_task = fit_task.subcontext(
                     task_name="iteration",
-                    max_subtasks=len(models),
+                    max_subtasks=n_runs * models_per_run,
                     sequential_subtasks=False,
                 )
                 iteration_task.call_on_fit_task_begin(estimator=self)
                 targets = td_target(rewards, terminal, next_q, gamma)
                 if bounds is not None:
                     np.clip(targets, *bounds, out=targets)
+                # Every run's models fit in one parallel call, run after run.
+                jobs = [
+                    (model, inputs, run_targets[rows], weights)
+                    for models, run_targets in zip(runs, targets, strict=True)
+                    for model, (inputs, rows, weights) in zip(
+                        models, problem.fits, strict=True
+                    )
+                ]
                 # Each regressor's fit is a leaf of the iteration, which the
                 # regressor's own task tree (its epochs) grows from.
                 fit_tasks = [
                     iteration_task.subcontext(task_name="regressor fit", task_id=index)
-                    for index in range(len(models))
+                    for index in range(len(jobs))
                 ]
-                models = parallel(
-                    delayed(_fit)(model, inputs, targets[rows], weights, task)
-                    for model, (inputs, rows, weights), task in zip(
-                        models, problem.fits, fit_tasks, strict=True
-                    )
+                fitted = parallel(
+                    delayed(_fit)(*job, task)
+                    for job, task in zip(jobs, fit_tasks, strict=True)
                 )
+                runs = [
+                    fitted[first : first + models_per_run]
+                    for first in range(0, len(fitted), models_per_run)
+                ]
                 previous_q_sa = q_sa
-                q_sa, next_q = problem.evaluate(models, parallel)
+                evaluations = [problem.evaluate(models, parallel) for models in runs]
+                q_sa = np.stack([run_q_sa for run_q_sa, _ in evaluations])
+                next_q = np.stack([run_next_q for _, run_next_q in evaluations])
                 if not (np.isfinite(q_sa).all() and np.isfinite(next_q).all()):
                     raise ValueError(
                         f"The Q-values became NaN or infinite at iteration "
                         f"{iteration}; try clip_targets=True or a smaller gamma."
                     )
                 td_error = td_target(rewards, terminal, next_q, gamma) - q_sa
+                # Each run's TD error and mean Q, averaged over the runs; the
+                # largest change of any run's Q.
                 record = {
-                    "td_error": np.average(td_error**2, weights=sample_weight),
+                    "td_error": np.mean(
+                        np.average(td_error**2, axis=1, weights=sample_weight)
+                    ),
                     "q_change": np.max(np.abs(q_sa - previous_q_sa)),
-                    "mean_q": np.average(q_sa, weights=sample_weight),
+                    "mean_q": np.mean(np.average(q_sa, axis=1, weights=sample_weight)),
                 }
                 for key, value in record.items():
                     history[key].append(value)
@@ -360,13 +404,13 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
                         f"mean Q {record['mean_q']:.4g}"
                     )
 
-                def fitted_so_far(models=models, earlier=tuple(earlier)):
+                def fitted_so_far(runs=runs, earlier=tuple(earlier)):
                     # What fit would leave had it stopped here: the earlier
                     # iterations' copies are never refitted, so they are shared.
-                    models = copy.deepcopy(list(models))
+                    runs = copy.deepcopy(runs)
                     return {
-                        "estimators_": models,
-                        "averaged_estimators_": [*earlier, models],
+                        "estimators_": runs[-1],
+                        "averaged_estimators_": [*earlier, *runs],
                     }
 
                 stop = iteration_task.call_on_fit_task_end(
@@ -375,8 +419,8 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
                 if stop or (self.tol is not None and record["q_change"] < self.tol):
                     break
                 if n_averaged > 1 and iteration < self.max_iter:
-                    earlier.append(copy.deepcopy(list(models)))
-        return [*earlier, list(models)], history
+                    earlier.extend(copy.deepcopy(runs))
+        return [*earlier, *runs], history
 
     def q_values(self, X):
         """Q-value of every action in each state.
@@ -476,6 +520,11 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         if self.average != "auto":
             return self.average
         return DEFAULT_NETWORK_AVERAGE if self.estimator is None else 1
+
+    def _n_runs(self):
+        if self.n_runs != "auto":
+            return self.n_runs
+        return DEFAULT_NETWORK_RUNS if self.estimator is None else 1
 
     def _resolve_estimator(self, sample_weight):
         if self.estimator is None:
@@ -633,10 +682,11 @@ def _q_table(predictions, n_actions):
 def td_target(rewards, terminal, next_q, gamma):
     """The bootstrapped target ``r + gamma (1 - terminal) max_a' Q(s', a')``.
 
-    ``next_q`` has one column per action; nothing is bootstrapped from a
+    ``next_q`` holds one Q-value per action along its last axis (and may
+    stack several runs' along its first); nothing is bootstrapped from a
     terminal next state.
     """
-    return rewards + gamma * (1 - terminal) * next_q.max(axis=1)
+    return rewards + gamma * (1 - terminal) * next_q.max(axis=-1)
 
 
 def _fit(model, inputs, targets, sample_weight, task):
