@@ -97,10 +97,9 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         Q-function is the mean of theirs. A network's Q-values where the data
         end depend on its seed, and the mean over seeds steadies them.
         ``"auto"`` is 3 for the default network and 1 for an explicit
-        ``estimator``. The runs iterate side by side, so
-        ``n_jobs`` can fit all their models in parallel; a fit costs
-        ``n_runs`` times as much, and the fitted estimator keeps ``n_runs``
-        times as many regressors.
+        ``estimator``. The runs iterate side by side, so ``n_jobs`` can fit
+        all their models in parallel; a fit costs ``n_runs`` times as much,
+        and the fitted estimator keeps ``n_runs`` times as many regressors.
     clip_targets : bool or tuple of (float, float), default=False
         Clip the bootstrapped targets to the range of returns that rewards in
         ``[r_min, r_max]`` allow, ``[min(r_min, r_min / (1 - gamma)),
