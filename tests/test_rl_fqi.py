@@ -304,10 +304,10 @@ def test_runs_are_independent_fits_whose_q_functions_are_averaged(
     assert both.averaged_estimators_[-1] is both.estimators_
     # The history averages the runs' TD errors and mean Q-values, and records
     # the largest change of either run's Q.
-    for key, combine in [("td_error", np.mean), ("mean_q", np.mean)]:
+    for key in ("td_error", "mean_q"):
         np.testing.assert_allclose(
             both.history_[key],
-            combine([first.history_[key], second.history_[key]], axis=0),
+            np.mean([first.history_[key], second.history_[key]], axis=0),
         )
     np.testing.assert_allclose(
         both.history_["q_change"],

@@ -287,7 +287,8 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         self.actions_, action_index = np.unique(data.actions, return_inverse=True)
         self.action_encoding_ = self.action_encoding
         rng = check_random_state(self.random_state)
-        runs = [self._make_models(estimator, rng) for _ in range(self._n_runs())]
+        n_runs = self._resolve_auto(self.n_runs, DEFAULT_NETWORK_RUNS)
+        runs = [self._make_models(estimator, rng) for _ in range(n_runs)]
         problem = self._regression_problem(data, action_index, sample_weight)
         # scikit-learn's callbacks see one subtask per iteration, and inside it
         # the fits of the regressors, each with its own subtasks (epochs).
@@ -328,7 +329,7 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
         n_runs, models_per_run = len(runs), len(runs[0])
         # Regressors are refitted in place (and may warm-start), so an earlier
         # iteration's models are kept as copies.
-        n_averaged = self._n_averaged()
+        n_averaged = self._resolve_auto(self.average, DEFAULT_NETWORK_AVERAGE)
         earlier = deque(maxlen=(n_averaged - 1) * n_runs)
         q_sa = np.zeros((n_runs, len(rewards)))
         next_q = np.zeros((n_runs, len(rewards), len(self.actions_)))  # Q_0 = 0
@@ -515,15 +516,12 @@ class FittedQIteration(CallbackSupportMixin, BaseEstimator):
             q = _q_table(models[0].predict(_every_action(states, n_actions)), n_actions)
         return q.astype(np.float64, copy=False)
 
-    def _n_averaged(self):
-        if self.average != "auto":
-            return self.average
-        return DEFAULT_NETWORK_AVERAGE if self.estimator is None else 1
-
-    def _n_runs(self):
-        if self.n_runs != "auto":
-            return self.n_runs
-        return DEFAULT_NETWORK_RUNS if self.estimator is None else 1
+    def _resolve_auto(self, value, network_default):
+        """An ``"auto"`` count: ``network_default`` for the default network, 1
+        (nothing averaged) for an explicit estimator."""
+        if value != "auto":
+            return value
+        return network_default if self.estimator is None else 1
 
     def _resolve_estimator(self, sample_weight):
         if self.estimator is None:
