@@ -2,11 +2,17 @@
 
 A layer has
 
-- ``params``: the arrays the optimizer updates, and ``grads``, arrays of the same
-  shapes that ``backward`` fills with ∂L/∂param;
+- ``params``: the arrays the optimizer updates, read from the layer's named
+  attributes (``weights``, ``bias``, ``gamma``, …), and ``grads``, arrays of
+  the same shapes that ``backward`` fills with ∂L/∂param;
 - ``penalized``: one flag per parameter, True where L2 regularization applies;
 - ``buffers``: state that is learned but not by gradient (batch norm's running
   statistics), saved and restored with the parameters;
+- ``bind(params, grads)``: take the given arrays, in the order of ``params``, as
+  its parameters and gradients from now on. The network calls it once, with
+  views into its two flat buffers, so that one optimizer step over a flat
+  buffer updates every layer; the views are handed over explicitly, never
+  found by identity;
 - ``forward(X, training, batch)``: the layer's output. In training mode the
   layer keeps what its backward pass needs, and ``batch`` (a :class:`Batch`)
   tells it what it may need to know about the minibatch as a whole.
@@ -29,6 +35,7 @@ __all__ = [
     "BatchNorm",
     "LayerNorm",
     "Residual",
+    "bind_in_order",
     "initialize_dense",
 ]
 
@@ -84,12 +91,36 @@ def _reusable(cache, name, shape, dtype, fill=None):
     return array
 
 
-class _LayerWithParameters:
+class _Layer:
+    """The layer contract's defaults: no parameters, no buffers, nothing to bind."""
+
+    _parameter_names = ()
+    _buffer_names = ()
+    penalized = ()
+    grads = ()
+
+    @property
+    def params(self):
+        return [getattr(self, name) for name in self._parameter_names]
+
+    @property
+    def buffers(self):
+        return [getattr(self, name) for name in self._buffer_names]
+
+    def bind(self, params, grads):
+        """Take ``params`` and ``grads`` as this layer's arrays, in order."""
+        for name, value in zip(self._parameter_names, params, strict=True):
+            setattr(self, name, value)
+        if self._parameter_names:
+            self.grads = list(grads)
+
+
+class _LayerWithParameters(_Layer):
     """Gradient allocation and pickling shared by the layers that have parameters.
 
     Gradients are scratch for the next backward pass, not learned state: a
     pickle leaves them out, and loading allocates them again (the network then
-    gathers them into its flat buffer). ``_pickled_scratch`` names the other
+    binds new views of its flat buffer). ``_pickled_scratch`` names the other
     scratch attributes and what a pickle stores in their place.
     """
 
@@ -101,7 +132,9 @@ class _LayerWithParameters:
         return {}
 
     def __getstate__(self):
-        return {**self.__dict__, **self._pickled_scratch(), "grads": None}
+        state = {**self.__dict__, **self._pickled_scratch()}
+        state.pop("grads", None)
+        return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -124,13 +157,13 @@ class Dense(_LayerWithParameters):
     bias : ndarray of shape (fan_out,)
     """
 
+    _parameter_names = ("weights", "bias")
+    penalized = (True, False)
+
     def __init__(self, weights, bias):
         self.weights = weights
         self.bias = bias
-        self.params = [weights, bias]
         self._allocate_gradients()
-        self.penalized = [True, False]
-        self.buffers = []
         self._work = {}
 
     def forward(self, X, training=False, batch=None):
@@ -169,7 +202,7 @@ class Dense(_LayerWithParameters):
         return {"_work": {}, "_input": None}
 
 
-class ActivationLayer:
+class ActivationLayer(_Layer):
     """An element-wise nonlinearity A = σ(Z).
 
     Backward: ∂L/∂Z = ∂L/∂A ⊙ σ'(Z), with σ'(Z) computed from the kept output A.
@@ -182,8 +215,6 @@ class ActivationLayer:
     activation : Activation
         An entry of ``ACTIVATIONS``.
     """
-
-    params = grads = penalized = buffers = ()
 
     def __init__(self, activation):
         self.activation = activation
@@ -202,7 +233,7 @@ class ActivationLayer:
         return grad_output
 
 
-class Dropout:
+class Dropout(_Layer):
     """Inverted dropout: in training, zero each unit with probability ``rate``.
 
     Training: Y = X ⊙ M with M = (U ≥ rate) / (1 − rate), U uniform on [0, 1),
@@ -219,8 +250,6 @@ class Dropout:
     random_state : numpy.random.RandomState
         Draws each step's seed; the estimator passes its own generator.
     """
-
-    params = grads = penalized = buffers = ()
 
     def __init__(self, rate, random_state):
         self.rate = rate
@@ -260,14 +289,14 @@ class _Normalization(_LayerWithParameters):
     weighted deviations from μ sum to zero).
     """
 
+    _parameter_names = ("gamma", "beta")
+    penalized = (False, False)
+
     def __init__(self, width, dtype, epsilon=1e-5):
         self.gamma = np.ones(width, dtype=dtype)
         self.beta = np.zeros(width, dtype=dtype)
         self.epsilon = epsilon
-        self.params = [self.gamma, self.beta]
         self._allocate_gradients()
-        self.penalized = [False, False]
-        self.buffers = []
 
     def _normalize(self, X, mean, variance):
         scale = np.sqrt(variance + self.epsilon)
@@ -310,13 +339,13 @@ class BatchNorm(_Normalization):
     """
 
     axis = 0
+    _buffer_names = ("running_mean", "running_var")
 
     def __init__(self, width, dtype, momentum=0.1, epsilon=1e-5):
         super().__init__(width, dtype, epsilon)
         self.momentum = momentum
         self.running_mean = np.zeros(width, dtype=dtype)
         self.running_var = np.ones(width, dtype=dtype)
-        self.buffers = [self.running_mean, self.running_var]
 
     def forward(self, X, training=False, batch=None):
         if not training:
@@ -378,23 +407,39 @@ class Residual(_LayerWithParameters):
     def __init__(self, layers, projection=None):
         self.layers = list(layers)
         self.projection = projection
-        own_params = [] if projection is None else [projection]
-        self.params = [p for layer in self.layers for p in layer.params] + own_params
         self._allocate_gradients()
-        self.penalized = [flag for layer in self.layers for flag in layer.penalized] + [
-            True
-        ] * len(own_params)
-        self.buffers = [b for layer in self.layers for b in layer.buffers]
+
+    @property
+    def params(self):
+        own = [] if self.projection is None else [self.projection]
+        return [p for layer in self.layers for p in layer.params] + own
+
+    @property
+    def grads(self):
+        own = [] if self.projection is None else [self._projection_grad]
+        return [g for layer in self.layers for g in layer.grads] + own
+
+    @property
+    def penalized(self):
+        own = [] if self.projection is None else [True]
+        return [flag for layer in self.layers for flag in layer.penalized] + own
+
+    @property
+    def buffers(self):
+        return [b for layer in self.layers for b in layer.buffers]
+
+    def bind(self, params, grads):
+        """Hand each inner layer its share of the arrays; the last are P's."""
+        n_inner = bind_in_order(self.layers, params, grads)
+        if self.projection is not None:
+            self.projection = params[n_inner]
+            self._projection_grad = grads[n_inner]
 
     def _allocate_gradients(self):
-        # The block's gradients are its layers' arrays (the same objects, so
-        # that gathering them into one buffer moves both) and the projection's.
-        # Unpickling restores the inner layers, with their gradients, first.
+        # The inner layers allocate their own.
         self._projection_grad = (
             None if self.projection is None else np.empty_like(self.projection)
         )
-        own_grads = [] if self.projection is None else [self._projection_grad]
-        self.grads = [g for layer in self.layers for g in layer.grads] + own_grads
 
     def _pickled_scratch(self):
         return {"_input": None, "_projection_grad": None}
@@ -427,6 +472,19 @@ class Residual(_LayerWithParameters):
             return None
         grad += skip_grad
         return grad
+
+
+def bind_in_order(layers, params, grads):
+    """Hand each of ``layers`` its share of ``params`` and ``grads``, in order.
+
+    Returns how many arrays the layers took.
+    """
+    start = 0
+    for layer in layers:
+        stop = start + len(layer.params)
+        layer.bind(params[start:stop], grads[start:stop])
+        start = stop
+    return start
 
 
 def initialize_dense(fan_in, fan_out, initialization, random_state, dtype):

@@ -576,10 +576,18 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
 
+    def __getstate__(self):
+        # coefs_ and intercepts_ are the network's own arrays: a serializer
+        # that stores arrays one by one (joblib) would keep copies that the
+        # optimizer no longer updates. They are bound again on loading.
+        state = dict(super().__getstate__())  # a copy: it may be self.__dict__
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        return state
+
     def __setstate__(self, state):
         super().__setstate__(state)
         if hasattr(self, "_network"):
-            # The network regathered its parameters into one buffer on loading.
             self._bind_fitted_parameters()
 
     def _bind_fitted_parameters(self):

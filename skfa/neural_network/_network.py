@@ -15,6 +15,7 @@ from ._layers import (
     Dropout,
     LayerNorm,
     Residual,
+    bind_in_order,
     initialize_dense,
 )
 
@@ -43,34 +44,52 @@ class Network:
         not the arithmetic, would take the time.
     buffers : list of ndarray
         Learned state outside the gradient (batch norm's running statistics).
+
+    Notes
+    -----
+    Every layer holds its parameters as its own attributes; the network hands
+    it views into the flat buffers (:meth:`_bind_flat_buffers`). A pickle
+    stores each layer's parameters once, and loading binds them again, so the
+    layers and the buffers never drift apart, whatever the serializer.
     """
 
     def __init__(self, layers):
         self.layers = list(layers)
-        self._gather_parameters()
+        self._bind_flat_buffers()
 
-    def _gather_parameters(self):
+    def _bind_flat_buffers(self):
+        """Copy the layers' parameters into one flat buffer and bind them to it.
+
+        Each layer receives, in the order of its ``params``, views into
+        ``flat_params`` holding its values and views into ``flat_grads`` for
+        its backward pass to fill. The weights come first in both buffers, so
+        that the L2 term is one pass over one slice of them.
+        """
         params = [p for layer in self.layers for p in layer.params]
-        grads = [g for layer in self.layers for g in layer.grads]
         flags = [flag for layer in self.layers for flag in layer.penalized]
-
-        def penalized_first(arrays):
-            # The weights go first in the flat buffers, so that the L2 term is
-            # one pass over one slice of them.
-            return [a for a, flag in zip(arrays, flags) if flag] + [
-                a for a, flag in zip(arrays, flags) if not flag
-            ]
-
-        self.flat_params = _gather(penalized_first(params), self.layers)
-        self.flat_grads = _gather(penalized_first(grads), self.layers)
-        # _gather pointed every layer at the views: read them back in layer order.
-        self.params = [p for layer in self.layers for p in layer.params]
-        self.grads = [g for layer in self.layers for g in layer.grads]
-        self.buffers = [b for layer in self.layers for b in layer.buffers]
+        layout = sorted(range(len(params)), key=lambda index: not flags[index])
+        dtype = params[0].dtype if params else np.float64
+        self.flat_params = np.empty(sum(p.size for p in params), dtype=dtype)
+        self.flat_grads = np.empty_like(self.flat_params)
+        self.params = [None] * len(params)
+        self.grads = [None] * len(params)
+        offset = 0
+        for index in layout:
+            shape, size = params[index].shape, params[index].size
+            self.params[index] = self.flat_params[offset : offset + size].reshape(shape)
+            self.params[index][...] = params[index]
+            self.grads[index] = self.flat_grads[offset : offset + size].reshape(shape)
+            offset += size
+        bind_in_order(self.layers, self.params, self.grads)
         n_penalized = sum(p.size for p, flag in zip(params, flags) if flag)
         self._penalized = self.flat_params[:n_penalized]
         self._penalized_grads = self.flat_grads[:n_penalized]
         self._scratch = None
+
+    @property
+    def buffers(self):
+        """Learned state outside the gradient (batch norm's running statistics)."""
+        return [b for layer in self.layers for b in layer.buffers]
 
     def snapshot(self):
         """A copy of everything learned: parameters and buffers."""
@@ -118,23 +137,17 @@ class Network:
         return self._scratch
 
     def __getstate__(self):
-        # Pickling copies each view on its own, so the flat buffers would only
-        # store the same numbers twice: they are gathered again on loading.
-        # Gradients are scratch, not state; the layers leave theirs out too.
+        # The layers hold the parameters; the flat buffers would store the same
+        # numbers twice. Gradients are scratch, not state.
         state = {**self.__dict__, "_scratch": None}
-        for name in [
-            "flat_params",
-            "flat_grads",
-            "_penalized",
-            "_penalized_grads",
-            "grads",
-        ]:
+        for name in ["flat_params", "flat_grads", "params", "grads"]:
             del state[name]
+        del state["_penalized"], state["_penalized_grads"]
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
-        self._gather_parameters()
+        self._bind_flat_buffers()
 
     def l2_penalty(self):
         """Σ ‖W‖² over the penalized parameters (weights, not biases or norms)."""
@@ -155,35 +168,6 @@ class Network:
             )
             self._penalized_grads += scratch
         return objective
-
-
-def _gather(arrays, layers):
-    """Copy ``arrays`` into one buffer and point every layer at the views.
-
-    Returns the buffer, laid out in the order of ``arrays``. Each layer (and
-    each layer inside a residual block) that held one of the arrays, as an
-    attribute or in a list, holds the view instead.
-    """
-    dtype = arrays[0].dtype if arrays else np.float64
-    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
-    views = {}
-    offset = 0
-    for array in arrays:
-        view = flat[offset : offset + array.size].reshape(array.shape)
-        view[...] = array
-        views[id(array)] = view
-        offset += array.size
-
-    def moved(value):
-        return views.get(id(value), value) if isinstance(value, np.ndarray) else value
-
-    for layer in _walk(layers):
-        for name, value in vars(layer).items():
-            if isinstance(value, list):
-                value[:] = [moved(item) for item in value]
-            else:
-                setattr(layer, name, moved(value))
-    return flat
 
 
 def _walk(layers):
