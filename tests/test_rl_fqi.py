@@ -90,10 +90,15 @@ def chain_transitions(actions=(0, 1)):
 
 
 class RecordingRegressor(RegressorMixin, BaseEstimator):
-    """Predicts ``scale`` times the weighted mean target; records every call."""
+    """Predicts ``scale`` times the weighted mean target; records every call.
 
-    def __init__(self, scale=1.0):
+    With ``warm_start=True`` FittedQIteration hands each iteration a copy of
+    the previous iteration's regressor, so the record spans the iterations.
+    """
+
+    def __init__(self, scale=1.0, warm_start=True):
         self.scale = scale
+        self.warm_start = warm_start
 
     def fit(self, X, y, sample_weight=None):
         self.fits_ = [*getattr(self, "fits_", []), (X, y.copy(), sample_weight)]
@@ -104,6 +109,15 @@ class RecordingRegressor(RegressorMixin, BaseEstimator):
     def predict(self, X):
         self.n_predicts_ = getattr(self, "n_predicts_", 0) + 1
         return np.full(len(X), self.scale * self.mean_)
+
+    def __deepcopy__(self, memo):
+        # The copy records the arrays it was given, not copies of them, so
+        # that tests can see which arrays each iteration received.
+        twin = clone(self)
+        twin.__dict__.update(self.__dict__)
+        if hasattr(self, "fits_"):
+            twin.fits_ = list(self.fits_)
+        return twin
 
 
 class NoWeightRegressor(RegressorMixin, BaseEstimator):
@@ -117,6 +131,20 @@ class NoWeightRegressor(RegressorMixin, BaseEstimator):
 class NaNRegressor(NoWeightRegressor):
     def predict(self, X):
         return np.full(len(X), np.nan)
+
+
+def fqi_by_hand(regressor, X, y, n_iter, gamma=0.95):
+    """Plain fitted-Q iteration: one regressor per action, refitted in place."""
+    models = [clone(regressor), clone(regressor)]
+    actions, rewards = y["action"], y["reward"]
+    next_q = np.zeros((len(X), 2))
+    for _ in range(n_iter):
+        targets = rewards + gamma * (1 - y["terminal"]) * next_q.max(axis=1)
+        for action, model in enumerate(models):
+            taken = actions == action
+            model.fit(X[taken], targets[taken])
+        next_q = np.column_stack([model.predict(y["next_state"]) for model in models])
+    return np.column_stack([model.predict(X) for model in models])
 
 
 @pytest.fixture(scope="module")
@@ -459,9 +487,30 @@ def test_n_jobs_and_random_state_give_identical_results(car_data):
 def test_models_are_cloned_once_and_refit():
     X, y = chain_transitions()
     base = RecordingRegressor()
-    fqi = FittedQIteration(base, max_iter=3).fit(X, y)
+    fqi = FittedQIteration(base, max_iter=3, average=3).fit(X, y)
     assert not hasattr(base, "fits_")
     assert [len(model.fits_) for model in fqi.estimators_] == [3, 3]
+    # Each iteration fitted a copy of the last: the earlier ones kept their fits.
+    kept = fqi.averaged_estimators_
+    assert [[len(model.fits_) for model in models] for models in kept] == [
+        [1, 1],
+        [2, 2],
+        [3, 3],
+    ]
+
+
+def test_a_regressor_without_warm_start_is_cloned_for_each_iteration():
+    X, y = chain_transitions()
+    fqi = FittedQIteration(
+        RecordingRegressor(warm_start=False), max_iter=3, average=3
+    ).fit(X, y)
+    models = [model for iteration in fqi.averaged_estimators_ for model in iteration]
+    assert len({id(model) for model in models}) == 6
+    assert all(len(model.fits_) == 1 for model in models)
+    # A clone keeps the parameters, so it fits as the refitted model would.
+    tree = DecisionTreeRegressor(max_depth=2, random_state=0)
+    cloned = FittedQIteration(tree, max_iter=3).fit(X, y)
+    np.testing.assert_array_equal(cloned.q_values(X), fqi_by_hand(tree, X, y, 3))
 
 
 def test_default_estimator_is_a_warm_started_mlp():
