@@ -159,3 +159,42 @@ def test_score_policy_accepts_an_object_with_predict():
     assert score == pytest.approx(-0.389, abs=1e-3)
     with pytest.raises(ValueError, match="callable"):
         env.score_policy(3)
+
+
+def test_rollout_follows_step_and_discounts_the_terminal_reward():
+    env = CarOnHill()
+
+    def push_along(states):
+        return (states[:, 1] >= 0).astype(int)
+
+    rollout = env.rollout(push_along)
+    state, _ = env.reset()
+    path, reward, terminated = [state], 0.0, False
+    while not terminated:
+        state, reward, terminated, _, _ = env.step(int(push_along(state[None])[0]))
+        path.append(state)
+    np.testing.assert_array_equal(rollout.path[:, 0], path)
+    assert rollout.n_steps[0] == len(path) - 1 == 14
+    assert rollout.terminated[0]
+    assert rollout.returns[0] == pytest.approx(reward * env.gamma ** (len(path) - 2))
+
+
+def test_rollout_from_many_states_and_the_horizon():
+    env = CarOnHill()
+    starts = [[-0.5, 0.0], [0.9, 2.5], [1.5, 0.0]]  # the last is terminal already
+    rollout = env.rollout(lambda states: np.ones(len(states), dtype=int), starts)
+    # Pushing right from the bottom, the car never gets out of the valley.
+    np.testing.assert_array_equal(rollout.terminated, [False, True, True])
+    assert rollout.n_steps[0] == 400 and rollout.returns[0] == 0.0
+    assert rollout.n_steps[2] == 0 and rollout.returns[2] == 0.0
+    assert rollout.n_steps[1] == 1 and rollout.returns[1] == 1.0
+    # A terminal state stays in the path once reached.
+    np.testing.assert_array_equal(rollout.path[-1, 1], rollout.path[1, 1])
+    short = env.rollout(lambda states: np.zeros(len(states), dtype=int), horizon=3)
+    assert short.n_steps[0] == 3 and not short.terminated[0]
+    assert short.returns[0] == 0.0 and short.path.shape == (4, 1, 2)
+    # score_policy is the mean return of the rollouts from the score states.
+    grid = env.rollout(
+        lambda states: np.ones(len(states), dtype=int), env.score_states()
+    )
+    assert env.score_policy(lambda s: np.ones(len(s), dtype=int)) == grid.returns.mean()

@@ -1,10 +1,22 @@
 """The car-on-the-hill control problem of Ernst, Geurts and Wehenkel (2005)."""
 
+from collections import namedtuple
+
 import numpy as np
 
 from ..rl._policy import as_policy_function
 
-__all__ = ["CarOnHill"]
+__all__ = ["CarOnHill", "Rollout"]
+
+Rollout = namedtuple("Rollout", ["returns", "n_steps", "terminated", "path"])
+Rollout.__doc__ = """What a policy did from each start state (:meth:`CarOnHill.rollout`).
+
+``returns`` holds the discounted return from each start state and ``n_steps``
+the control steps taken, both of shape (n_states,); ``terminated`` says whether
+the car reached a terminal state within the horizon; ``path``, of shape
+(n_steps.max() + 1, n_states, 2), holds the states visited, each start state's
+last state repeated once it is terminal.
+"""
 
 
 class CarOnHill:
@@ -297,16 +309,61 @@ class CarOnHill:
         score : float
             Between -1 and 1; the paper reports 0.360 for the optimal policy.
         """
+        rollout = self.rollout(policy, self.score_states(), horizon=horizon)
+        return float(rollout.returns.mean())
+
+    def rollout(self, policy, start_states=None, *, horizon=400):
+        """Follow ``policy`` from each start state until the state is terminal.
+
+        All start states move together, one call of ``policy`` per control
+        step on the states not yet terminal.
+
+        Parameters
+        ----------
+        policy : callable or object with a ``predict`` method
+            Maps states of shape (n, 2) to actions of shape (n,).
+        start_states : array-like of shape (n_states, 2), default=None
+            None starts once from :attr:`start_state`, ``(-0.5, 0)``.
+        horizon : int, default=400
+            The most control steps simulated, as in :meth:`score_policy`.
+
+        Returns
+        -------
+        rollout : Rollout
+            Named tuple ``(returns, n_steps, terminated, path)``: the
+            discounted return and the number of steps from each start state,
+            whether its car reached a terminal state, and the states visited.
+
+        Examples
+        --------
+        >>> from skfa.envs import CarOnHill
+        >>> def push_along(states):  # push in the direction of motion
+        ...     return (states[:, 1] >= 0).astype(int)
+        >>> rollout = CarOnHill().rollout(push_along)
+        >>> rollout.returns.round(3), rollout.n_steps, rollout.terminated
+        (array([-0.513]), array([14]), array([ True]))
+        >>> rollout.path.shape  # the start state and 14 more
+        (15, 1, 2)
+
+        The car leaves on the left: its only reward, -1 at the 14th step, is
+        discounted by ``0.95 ** 13``.
+        """
         policy = as_policy_function(policy)
-        states = self.score_states()
+        if start_states is None:
+            start_states = [self.start_state]
+        states = np.array(start_states, dtype=float).reshape(-1, self.n_features)
         returns = np.zeros(len(states))
-        active = np.arange(len(states))
+        n_steps = np.zeros(len(states), dtype=int)
+        active = np.flatnonzero(~self.is_terminal(states))
+        path = [states.copy()]
         for t in range(horizon):
+            if active.size == 0:
+                break
             actions = np.asarray(policy(states[active])).reshape(-1)
             next_states, rewards, terminals = self.transition(states[active], actions)
             returns[active] += self.gamma**t * rewards
+            n_steps[active] += 1
             states[active] = next_states
+            path.append(states.copy())
             active = active[~terminals]
-            if active.size == 0:
-                break
-        return float(returns.mean())
+        return Rollout(returns, n_steps, self.is_terminal(states), np.array(path))
