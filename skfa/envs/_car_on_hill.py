@@ -9,7 +9,7 @@ from ..rl._policy import as_policy_function
 __all__ = ["CarOnHill", "Rollout"]
 
 Rollout = namedtuple("Rollout", ["returns", "n_steps", "terminated", "path"])
-Rollout.__doc__ = """What a policy did from each start state (:meth:`CarOnHill.rollout`).
+Rollout.__doc__ = """What a policy did from each start state, from CarOnHill.rollout.
 
 ``returns`` holds the discounted return from each start state and ``n_steps``
 the control steps taken, both of shape (n_states,); ``terminated`` says whether
