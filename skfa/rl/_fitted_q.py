@@ -4,10 +4,10 @@ Both regress ``Q_k(s, a)`` on ``r + gamma * (1 - terminal) * V_{k-1}(s')`` over
 logged transitions, iteration after iteration. Fitted-Q iteration backs up
 ``V(s') = max_a' Q(s', a')``; fitted-Q evaluation backs up the evaluated
 policy's ``V(s') = sum_a' pi(a' | s') Q(s', a')``. Each subclass writes its
-target on one line (``_td_targets``); the iterations, the regression problems
-(one model per action or one on one-hot actions), sample weights, parallel
-fits, averaging, independent runs, callbacks, warm starts and interruptions
-live here, once.
+backup on one line (``_backup``); the target, the iterations, the regression
+problems (one model per action or one on one-hot actions), sample weights,
+parallel fits, averaging, independent runs, callbacks, warm starts and
+interruptions live here, once.
 """
 
 import copy
@@ -20,7 +20,6 @@ from joblib import cpu_count, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 from threadpoolctl import threadpool_limits
@@ -47,9 +46,11 @@ __all__ = []
 class _FittedQ(CallbackSupportMixin, BaseEstimator):
     """The shared machinery of FittedQIteration and FittedQEvaluation.
 
-    A subclass defines ``__init__`` (with the parameters below and its own),
-    ``_td_targets(rewards, terminal, next_q)`` and, if it needs to look at the
-    data before the iterations, ``_prepare_targets(data)``.
+    A subclass defines ``__init__`` (with the parameters below and its own)
+    and ``_backup(next_states)``, which returns the function that turns the
+    Q-values at the next states, ``next_q[..., a]``, into their values
+    ``V(s')``. The target is the same for both:
+    ``r + gamma * (1 - terminal) * V(s')``.
     """
 
     _parameter_constraints = {
@@ -68,8 +69,11 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     }
 
     # ------------------------------------------------------------------ fit
-    def _fit_q(self, X, y, sample_weight):
-        """Validate the transitions and run the iterations; return the data."""
+    def _fit_q(self, X, y, sample_weight, rng):
+        """Validate the transitions and run the iterations; return the data.
+
+        ``rng`` (from ``random_state``) seeds the regressors' clones.
+        """
         continuing = self.warm_start and hasattr(self, "averaged_estimators_")
         X = validate_data(self, X, reset=not continuing, dtype=np.float64)
         data = check_transitions(X, y)
@@ -82,12 +86,11 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         else:
             self.actions_, action_index = np.unique(data.actions, return_inverse=True)
             self.action_encoding_ = self.action_encoding
-        self._prepare_targets(data)
         problem = self._regression_problem(data, action_index, sample_weight)
         if continuing:
             iterations = self._resume(problem, data)
         else:
-            iterations = self._start(problem, data, sample_weight)
+            iterations = self._start(problem, data, sample_weight, rng)
         # scikit-learn's callbacks see one subtask per iteration, and inside it
         # the fits of the regressors, each with its own subtasks (epochs).
         fit_task = init_callback_context(self, max_subtasks=self.max_iter)
@@ -104,21 +107,23 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         self._warn_if_not_converged()
         return data
 
-    def _prepare_targets(self, data):
-        """Look at the data before the iterations (fitted-Q evaluation does)."""
-
     def _td_targets_on(self, data):
-        """The targets on ``data`` as a function of Q-values at its next states."""
+        """The targets on ``data`` as a function of Q-values at its next states.
+
+        Nothing is bootstrapped from a terminal next state. ``next_q`` holds
+        one Q-value per action along its last axis, and may stack several
+        runs' along its first.
+        """
+        backup = self._backup(data.next_states)
 
         def td_targets(next_q):
-            return self._td_targets(data.rewards, data.terminals, next_q)
+            return data.rewards + self.gamma * (1 - data.terminals) * backup(next_q)
 
         return td_targets
 
-    def _start(self, problem, data, sample_weight):
+    def _start(self, problem, data, sample_weight, rng):
         """Fresh clones of the regressor, one set per run, and Q_0 = 0."""
         estimator = self._resolve_estimator(sample_weight)
-        rng = check_random_state(self.random_state)
         n_runs = self._resolve_auto(self.n_runs, DEFAULT_NETWORK_RUNS)
         runs = [self._make_models(estimator, rng) for _ in range(n_runs)]
         n_averaged = self._resolve_auto(self.average, DEFAULT_NETWORK_AVERAGE)
@@ -256,11 +261,10 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
                 sample_weight, X, dtype=np.float64, ensure_non_negative=True
             )
         action_index = self._known_action_index(data.actions, "score")
-        self._prepare_targets(data)
         q = self._q_values(X)
         next_q = self._q_values(data.next_states)
         q_sa = q[np.arange(len(X)), action_index]
-        td_error = self._td_targets(data.rewards, data.terminals, next_q) - q_sa
+        td_error = self._td_targets_on(data)(next_q) - q_sa
         return -float(np.average(td_error**2, weights=sample_weight))
 
     def __sklearn_tags__(self):

@@ -1,6 +1,7 @@
 """Fitted-Q iteration: offline reinforcement learning with any regressor."""
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 from .._compat import _fit_context, with_callbacks
 from ._fitted_q import _FittedQ
@@ -227,14 +228,9 @@ class FittedQIteration(_FittedQ):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _td_targets(self, rewards, terminal, next_q):
-        """The greedy backup: ``r + gamma (1 - terminal) max_a' Q(s', a')``.
-
-        ``next_q`` holds one Q-value per action along its last axis (and may
-        stack several runs' along its first); nothing is bootstrapped from a
-        terminal next state.
-        """
-        return rewards + self.gamma * (1 - terminal) * next_q.max(axis=-1)
+    def _backup(self, next_states):
+        """The greedy backup: ``V(s') = max_a' Q(s', a')``."""
+        return lambda next_q: next_q.max(axis=-1)
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=False)
@@ -256,7 +252,7 @@ class FittedQIteration(_FittedQ):
         self : FittedQIteration
             The fitted estimator.
         """
-        self._fit_q(X, y, sample_weight)
+        self._fit_q(X, y, sample_weight, check_random_state(self.random_state))
         return self
 
     def predict(self, X):
