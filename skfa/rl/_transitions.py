@@ -6,6 +6,10 @@ received, the ``next_state`` reached, whether that next state is ``terminal``,
 and optionally the ``episode`` it belongs to. Keeping the target in one array
 lets scikit-learn's splitters, ``cross_val_score`` and ``GridSearchCV`` index
 ``X`` and ``y`` together, as scikit-survival does for its (event, time) targets.
+
+A value of the wrong kind is reported with the column (or field) and the row
+that holds it; rows are counted from 1, the header of a CSV file not counted,
+so a message points at the line a spreadsheet shows.
 """
 
 from collections import namedtuple
@@ -284,15 +288,25 @@ def transitions_from_dataframe(
     missing = [column for column in columns if column not in df.columns]
     if missing:
         raise ValueError(
-            f"The data has no column(s) {missing}; its columns are {list(df.columns)}."
+            f"The data has no column {', '.join(map(repr, missing))}; "
+            f"the columns are {', '.join(map(str, df.columns))}."
         )
+    # Each column is checked on its own, so that a message names it and the row.
+    numbers = {
+        column: _check_finite_vector(
+            df[column].to_numpy(na_value=np.nan), f"column {column!r}"
+        )
+        for column in columns
+    }
     states, y = pack_transitions(
-        df[state_columns].to_numpy(dtype=np.float64),
-        df[action_column].to_numpy(),
-        df[reward_column].to_numpy(),
-        df[next_state_columns].to_numpy(dtype=np.float64),
-        df[terminal_column].to_numpy(),
-        None if episode_column is None else df[episode_column].to_numpy(),
+        np.column_stack([numbers[column] for column in state_columns]),
+        _check_integers(numbers[action_column], f"column {action_column!r}"),
+        numbers[reward_column],
+        np.column_stack([numbers[column] for column in next_state_columns]),
+        _check_bools(numbers[terminal_column], f"column {terminal_column!r}"),
+        None
+        if episode_column is None
+        else _check_integers(numbers[episode_column], f"column {episode_column!r}"),
     )
     X = df[state_columns].astype(np.float64).reset_index(drop=True)
     return X, y
@@ -362,33 +376,58 @@ def _check_vector(values, name):
     return values
 
 
+def _raise_at_first(bad, values, problem):
+    """Raise ``problem`` naming the first row (counted from 1) where ``bad``."""
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        value = values[rows[0]]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(f"{problem} (row {rows[0] + 1}: {value!r}).")
+
+
 def _check_finite_vector(values, name):
+    """Finite numbers as float64, e.g. rewards, or a column of a data frame."""
     values = _check_vector(values, name)
     try:
-        values = values.astype(np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{name} must be numbers, got dtype {values.dtype}."
-        ) from error
-    if not np.isfinite(values).all():
-        raise ValueError(f"{name} contains NaN or infinity.")
-    return values
+        numbers = values.astype(np.float64)
+    except (TypeError, ValueError):
+        numbers = _to_float(values, name)
+    problem = f"{name} has a missing or infinite value"
+    _raise_at_first(~np.isfinite(numbers), values, problem)
+    return numbers
+
+
+def _to_float(values, name):
+    """Convert one value at a time, to name the first that is not a number."""
+    numbers = np.empty(len(values))
+    numeric = np.ones(len(values), dtype=bool)
+    for row, value in enumerate(values):
+        try:
+            numbers[row] = float(value)
+        except (TypeError, ValueError):
+            numeric[row] = False
+    _raise_at_first(~numeric, values, f"{name} is not numeric")
+    return numbers
 
 
 def _check_integers(values, name):
     values = _check_vector(values, name)
     if values.dtype.kind in "iu":
         return values.astype(np.int64, copy=False)
-    if values.dtype.kind == "f" and np.isfinite(values).all():
-        if (values == np.round(values)).all():
-            return values.astype(np.int64)
-    raise ValueError(f"{name} must hold integers, got dtype {values.dtype}.")
+    integral = np.zeros(len(values), dtype=bool)
+    if values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        integral[finite] = values[finite] == np.round(values[finite])
+    _raise_at_first(~integral, values, f"{name} must hold integers")
+    return values.astype(np.int64)
 
 
 def _check_bools(values, name):
     values = _check_vector(values, name)
     if values.dtype.kind == "b":
         return values
-    if values.dtype.kind in "iuf" and np.isin(values, (0, 1)).all():
-        return values.astype(bool)
-    raise ValueError(f"{name} must hold booleans (or 0/1), got {values.dtype}.")
+    flags = np.zeros(len(values), dtype=bool)
+    if values.dtype.kind in "iuf":
+        flags = np.isin(values, (0, 1))
+    _raise_at_first(~flags, values, f"{name} must hold 0/1 or True/False")
+    return values.astype(bool)
