@@ -7,6 +7,7 @@ Transitions are ``(X, y)``: the states in ``X`` and, in the structured array
 from ._fqe import FittedQEvaluation
 from ._fqi import FittedQIteration
 from ._gym import collect_transitions, evaluate_policy
+from ._persistence import load_policy, save_policy
 from ._policy_value import behavior_value, policy_value_scorer
 from ._transitions import (
     Transitions,
@@ -25,8 +26,10 @@ __all__ = [
     "check_transitions",
     "collect_transitions",
     "evaluate_policy",
+    "load_policy",
     "load_transitions_csv",
     "pack_transitions",
+    "save_policy",
     "policy_value_scorer",
     "transition_dtype",
     "transitions_from_dataframe",
