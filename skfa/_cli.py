@@ -6,9 +6,7 @@ argparse does for mistakes in the arguments themselves.
 """
 
 import argparse
-import contextlib
 import os
-import re
 import sys
 import time
 
@@ -17,6 +15,7 @@ import numpy as np
 __all__ = ["main"]
 
 DEMO_FIGURE = "skfa-demo.png"
+DEFAULT_POLICY = "policy.skops"
 
 
 class CommandError(Exception):
@@ -94,62 +93,63 @@ class ProgressBar:
         self.stream.flush()
 
 
-class _IterationLines:
-    """A write-only stream that turns FittedQIteration's verbose lines into progress.
+class IterationProgress:
+    """A scikit-learn fit callback that shows FittedQIteration's iterations.
 
-    With ``verbose=1``, :class:`~skfa.rl.FittedQIteration` prints
-    ``Iteration k/N: TD error …, Q change …, mean Q …`` after each iteration.
-    Those lines advance ``bar``; anything else passes through to ``passthrough``.
+    :class:`~skfa.rl.FittedQIteration` reports its fit to scikit-learn's
+    callback API (:mod:`sklearn.callback`) as a task with one ``"iteration"``
+    subtask per iteration; the regressors' fits and their epochs are tasks
+    further down. The bar advances when an iteration task of the root task
+    ends, so nothing deeper is counted. The callback is not auto-propagated:
+    the regressors never call it.
+
+    Parameters
+    ----------
+    label : str
+        Written before the bar.
+    stream : file-like, default=None
+        Where the bar goes; None means standard error.
     """
 
-    pattern = re.compile(r"Iteration (\d+)/\d+: (.*)")
+    def __init__(self, label, *, stream=None):
+        self.label = label
+        self.stream = stream
 
-    def __init__(self, bar, passthrough):
-        self.bar = bar
-        self.passthrough = passthrough
-        self._pending = ""
+    def setup(self, estimator, context):
+        self._fit_task = context
+        total = context.max_subtasks or estimator.max_iter
+        self.bar = ProgressBar(total, self.label, stream=self.stream)
 
-    def write(self, text):
-        self._pending += text
-        *lines, self._pending = self._pending.split("\n")
-        for line in lines:
-            match = self.pattern.match(line.strip())
-            if match:
-                self.bar.update(int(match.group(1)), match.group(2))
-            elif line.strip():
-                self.passthrough.write(line + "\n")
-        return len(text)
-
-    def flush(self):
+    def on_fit_task_begin(self, estimator, context):
         pass
 
+    def on_fit_task_end(self, estimator, context):
+        if context.parent is self._fit_task and context.task_name == "iteration":
+            self.bar.update(self.bar.done + 1)
+        return False  # never asks the fit to stop
 
-def _fit_fqi_with_progress(fqi, X, y, label):
+    def teardown(self, estimator, context):
+        self.bar.close()
+
+
+def _fit_fqi_with_progress(fqi, X, y, label, *, stream=None):
     """Fit ``fqi``, showing its iterations on a progress bar; return the seconds."""
-    bar = ProgressBar(fqi.max_iter, label)
-    verbose = fqi.verbose
-    fqi.set_params(verbose=1)
+    # scikit-learn < 1.9 has no callback API, and so no bar.
+    with_bar = hasattr(fqi, "set_callbacks")
+    if with_bar:
+        fqi.set_callbacks(IterationProgress(label, stream=stream))
     start = time.perf_counter()
     try:
-        with contextlib.redirect_stdout(_IterationLines(bar, sys.stdout)):
-            fqi.fit(X, y)
+        fqi.fit(X, y)
     finally:
-        fqi.set_params(verbose=verbose)
-        bar.close()
+        if with_bar:
+            fqi.set_callbacks()  # the saved policy keeps no callback
     return time.perf_counter() - start
 
 
 # ---------------------------------------------------------------------- demo
 def _demo(args):
     """Fit the three estimators on built-in problems and print what they did."""
-    from sklearn.ensemble import ExtraTreesRegressor
-
-    from .datasets import make_car_on_hill_transitions
-    from .envs import CarOnHill
-    from .linear_model import LinearFeatureRegressor
-    from .neural_network import MLPApproximator
-    from .rl import FittedQIteration
-
     folder = os.path.dirname(os.path.abspath(args.out_figure))
     if not args.no_figure and not os.path.isdir(folder):
         raise CommandError(f"--out-figure {args.out_figure}: no such directory")
@@ -160,85 +160,10 @@ def _demo(args):
     X_test = np.linspace(0, 1, 401)[:, np.newaxis]
     y_test = np.sin(2 * np.pi * X_test[:, 0])
 
-    n_episodes, n_trees, n_iterations = 400, 15, 25
-    print("skfa demo: three function approximators on built-in problems")
-    print()
-    print("Regression: y = sin(2πx) + noise (σ = 0.1), 2,000 samples of x in [0, 1];")
-    print("  R² against the noiseless function on 401 points.")
-    print(
-        f"Control: fitted-Q iteration on the car on the hill, {n_episodes} random-"
-        "action episodes"
-    )
-    print(
-        f"  (Ernst et al. 2005); Q by ExtraTreesRegressor(n_estimators={n_trees}), "
-        f"{n_iterations} iterations,"
-    )
-    print(
-        "  γ = 0.95. Policy score: mean discounted return from the paper's 289 "
-        "start states"
-    )
-    print("  (the optimal policy scores 0.360).")
-    print()
-
-    rows = []
-    models = {
-        "LinearFeatureRegressor(n_basis=10)": LinearFeatureRegressor(n_basis=10),
-        "MLPApproximator((32, 32), relu)": MLPApproximator(
-            hidden_layer_sizes=(32, 32),
-            learning_rate_init=0.01,
-            max_iter=300,
-            random_state=seed,
-        ),
-    }
-    for name, model in models.items():
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-        rows.append(
-            (name, "sin(2πx)", f"R² {model.score(X_test, y_test):.4f}", seconds)
-        )
-
-    start = time.perf_counter()
-    X_car, y_car = make_car_on_hill_transitions(n_episodes, random_state=seed)
-    fqi = FittedQIteration(
-        ExtraTreesRegressor(n_estimators=n_trees),
-        gamma=0.95,
-        max_iter=n_iterations,
-        n_jobs=2,
-        random_state=seed,
-    )
-    _fit_fqi_with_progress(fqi, X_car, y_car, "FittedQIteration")
-    env = CarOnHill()
-    score = env.score_policy(fqi)
-    seconds = time.perf_counter() - start
-    rows.append(
-        (
-            f"FittedQIteration(ExtraTrees, {n_iterations} it.)",
-            "car on hill",
-            f"policy {score:.3f}",
-            seconds,
-        )
-    )
-    always_right = env.score_policy(lambda states: np.ones(len(states), dtype=int))
-    rows.append(
-        (
-            "  for comparison: always u = +4",
-            "car on hill",
-            f"policy {always_right:.3f}",
-            None,
-        )
-    )
-
-    print()
-    print(f"{'estimator':<38}{'problem':<13}{'score':>14}{'time':>9}")
-    for name, problem, result, seconds in rows:
-        timing = "" if seconds is None else f"{seconds:.2f} s"
-        print(f"{name:<38}{problem:<13}{result:>14}{timing:>9}")
-    print(
-        f"({len(X_car):,} transitions; each iteration fits one regressor per action.)"
-    )
-    print()
-
+    _print_demo_introduction()
+    models, rows = _demo_regression(X, y, X_test, y_test, seed)
+    fqi, env, control_rows, n_transitions = _demo_control(seed)
+    _print_demo_table(rows + control_rows, n_transitions)
     if args.no_figure:
         return 0
     try:
@@ -255,6 +180,102 @@ def _demo(args):
         raise CommandError(f"cannot write the figure: {error}") from error
     print(f"Figure written to {args.out_figure}")
     return 0
+
+
+DEMO_EPISODES, DEMO_TREES, DEMO_ITERATIONS = 400, 15, 25
+
+
+def _print_demo_introduction():
+    print("skfa demo: three function approximators on built-in problems")
+    print()
+    print("Regression: y = sin(2πx) + noise (σ = 0.1), 2,000 samples of x in [0, 1];")
+    print("  R² against the noiseless function on 401 points.")
+    print(
+        f"Control: fitted-Q iteration on the car on the hill, {DEMO_EPISODES} random-"
+        "action episodes"
+    )
+    print(
+        "  (Ernst et al. 2005); Q by ExtraTreesRegressor("
+        f"n_estimators={DEMO_TREES}), {DEMO_ITERATIONS} iterations,"
+    )
+    print(
+        "  γ = 0.95. Policy score: mean discounted return from the paper's 289 "
+        "start states"
+    )
+    print("  (the optimal policy scores 0.360).")
+    print()
+
+
+def _demo_regression(X, y, X_test, y_test, seed):
+    """Fit the two regressors to sin(2πx); return them and their table rows."""
+    from .linear_model import LinearFeatureRegressor
+    from .neural_network import MLPApproximator
+
+    models = {
+        "LinearFeatureRegressor(n_basis=10)": LinearFeatureRegressor(n_basis=10),
+        "MLPApproximator((32, 32), relu)": MLPApproximator(
+            hidden_layer_sizes=(32, 32),
+            learning_rate_init=0.01,
+            max_iter=300,
+            random_state=seed,
+        ),
+    }
+    rows = []
+    for name, model in models.items():
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+        score = f"R² {model.score(X_test, y_test):.4f}"
+        rows.append((name, "sin(2πx)", score, seconds))
+    return models, rows
+
+
+def _demo_control(seed):
+    """Fitted-Q iteration on the car on the hill; return it and its table rows."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from .datasets import make_car_on_hill_transitions
+    from .envs import CarOnHill
+    from .rl import FittedQIteration
+
+    start = time.perf_counter()
+    X, y = make_car_on_hill_transitions(DEMO_EPISODES, random_state=seed)
+    fqi = FittedQIteration(
+        ExtraTreesRegressor(n_estimators=DEMO_TREES),
+        gamma=0.95,
+        max_iter=DEMO_ITERATIONS,
+        n_jobs=2,
+        random_state=seed,
+    )
+    _fit_fqi_with_progress(fqi, X, y, "FittedQIteration")
+    env = CarOnHill()
+    score = env.score_policy(fqi)
+    seconds = time.perf_counter() - start
+    always_right = env.score_policy(lambda states: np.ones(len(states), dtype=int))
+    name = f"FittedQIteration(ExtraTrees, {DEMO_ITERATIONS} it.)"
+    rows = [
+        (name, "car on hill", f"policy {score:.3f}", seconds),
+        (
+            "  for comparison: always u = +4",
+            "car on hill",
+            f"policy {always_right:.3f}",
+            None,
+        ),
+    ]
+    return fqi, env, rows, len(X)
+
+
+def _print_demo_table(rows, n_transitions):
+    print()
+    print(f"{'estimator':<38}{'problem':<13}{'score':>14}{'time':>9}")
+    for name, problem, result, seconds in rows:
+        timing = "" if seconds is None else f"{seconds:.2f} s"
+        print(f"{name:<38}{problem:<13}{result:>14}{timing:>9}")
+    print(
+        f"({n_transitions:,} transitions; each iteration fits one regressor "
+        "per action.)"
+    )
+    print()
 
 
 def _demo_figure(fig, X, y, X_test, y_test, models, fqi, env):
@@ -289,14 +310,7 @@ def _demo_figure(fig, X, y, X_test, y_test, models, fqi, env):
         vmin=0,
         vmax=1,
     )
-    state, _ = env.reset()
-    path = [state]
-    for _ in range(100):
-        state, _, terminated, _, _ = env.step(int(fqi.predict(state[None, :])[0]))
-        path.append(state)
-        if terminated:
-            break
-    path = np.array(path)
+    path = env.rollout(fqi, horizon=100).path[:, 0]
     ax_policy.plot(path[:, 0], path[:, 1], "w.-", markersize=4)
     ax_policy.plot(*path[0], "wo")
     ax_policy.set(
@@ -358,53 +372,33 @@ def _read_csv(path):
     return frame
 
 
-def _check_columns(frame, path, columns):
-    """Every column exists and holds finite numbers; name the first that does not."""
-    import pandas as pd
+def _read_transitions(args):
+    """The logged transitions of ``args.log`` as ``(X, y)``, X as a plain array."""
+    from .rl import transitions_from_dataframe
 
-    missing = [column for column in columns if column not in frame.columns]
-    if missing:
+    path = args.log
+    frame = _read_csv(path)
+    if args.next_state is not None and len(args.next_state) != len(args.state):
         raise CommandError(
-            f"{path}: no column {', '.join(map(repr, missing))}; "
-            f"the columns are {', '.join(map(str, frame.columns))}"
+            f"--next-state names {len(args.next_state)} columns but --state names "
+            f"{len(args.state)}; give one next-state column per state column"
         )
-    for column in columns:
-        values = frame[column]
-        if values.dtype == bool:
-            continue
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna() & values.notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise CommandError(
-                f"{path}: column {column!r} is not numeric "
-                f"(row {row + 1}: {values.iloc[row]!r})"
-            )
-        if not np.isfinite(numbers.to_numpy(dtype=float)).all():
-            row = int(np.flatnonzero(~np.isfinite(numbers.to_numpy(dtype=float)))[0])
-            raise CommandError(
-                f"{path}: column {column!r} has a missing or infinite value "
-                f"(row {row + 1})"
-            )
-
-
-def _is_integral(values):
-    return values == np.round(values)
-
-
-def _is_flag(values):
-    return (values == 0) | (values == 1)
-
-
-def _check_values(frame, path, column, expected, test):
-    """Raise naming the first row of ``column`` whose value fails ``test``."""
-    values = frame[column].to_numpy(dtype=float)
-    bad = np.flatnonzero(~test(values))
-    if bad.size:
-        raise CommandError(
-            f"{path}: column {column!r} must hold {expected} "
-            f"(row {bad[0] + 1}: {frame[column].iloc[bad[0]]!r})"
+    try:
+        X, y = transitions_from_dataframe(
+            frame,
+            state_columns=args.state,
+            next_state_columns=args.next_state,
+            action_column=args.action,
+            reward_column=args.reward,
+            terminal_column=args.terminal,
+            episode_column=args.episode,
         )
+    except ValueError as error:
+        message = str(error).splitlines()[0]
+        raise CommandError(f"{path}: {message}") from error
+    # The policy is fitted on plain arrays, so that it takes states as arrays
+    # (a simulator's or gymnasium's) without feature-name warnings.
+    return X.to_numpy(), y
 
 
 def _q_estimator(args):
@@ -418,45 +412,14 @@ def _q_estimator(args):
 
 def _fqi(args):
     """Fitted-Q iteration on the user's logged transitions; save the policy."""
-    import joblib
-
-    from .rl import FittedQIteration, transitions_from_dataframe
+    from .rl import FittedQIteration
     from .rl._default import DEFAULT_NETWORK_RUNS
 
-    path = args.log
-    frame = _read_csv(path)
-    next_state = args.next_state or [f"next_{column}" for column in args.state]
-    if len(next_state) != len(args.state):
-        raise CommandError(
-            f"--next-state names {len(next_state)} columns but --state names "
-            f"{len(args.state)}; give one next-state column per state column"
-        )
-    columns = [*args.state, *next_state, args.action, args.reward, args.terminal]
-    if args.episode is not None:
-        columns.append(args.episode)
-    _check_columns(frame, path, columns)
-    _check_values(frame, path, args.action, "integer action labels", _is_integral)
-    _check_values(frame, path, args.terminal, "0/1 or True/False", _is_flag)
-    if args.episode is not None:
-        _check_values(frame, path, args.episode, "integer episode ids", _is_integral)
-    try:
-        X, y = transitions_from_dataframe(
-            frame,
-            state_columns=args.state,
-            next_state_columns=next_state,
-            action_column=args.action,
-            reward_column=args.reward,
-            terminal_column=args.terminal,
-            episode_column=args.episode,
-        )
-    except ValueError as error:
-        message = str(error).splitlines()[0]
-        raise CommandError(f"{path}: {message}") from error
-    # The policy is fitted on plain arrays, so that it takes states as arrays
-    # (a simulator's or gymnasium's) without feature-name warnings.
-    X = X.to_numpy()
-
-    _print_data_summary(path, args, X, y)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    if not os.path.isdir(folder):  # before training, not after it
+        raise CommandError(f"--out {args.out}: no such directory")
+    X, y = _read_transitions(args)
+    _print_data_summary(args.log, args, X, y)
     fqi = FittedQIteration(
         _q_estimator(args),
         gamma=args.gamma,
@@ -479,14 +442,26 @@ def _fqi(args):
         message = str(error).splitlines()[0]
         raise CommandError(f"training failed: {message}", status=1) from error
     _print_fit_diagnostics(fqi, X, args, seconds)
-
-    # Fully grown trees are large; light compression makes them 3x smaller.
-    joblib.dump(fqi, args.out, compress=1)
-    size = os.path.getsize(args.out)
-    size = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
-    print(f"Saved the policy to {args.out} ({size}).")
-    print(f"Evaluate it with: skfa evaluate {args.out} --env car-on-hill (or a gym id)")
+    _save(fqi, args.out)
     return 0
+
+
+def _save(fqi, path):
+    from .rl import save_policy
+    from .rl._persistence import PICKLE_SUFFIXES
+
+    try:
+        save_policy(fqi, path)
+    except (OSError, ValueError) as error:
+        message = str(error).splitlines()[0]
+        raise CommandError(f"cannot save the policy: {message}", status=1) from error
+    size = os.path.getsize(path)
+    size = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.0f} kB"
+    print(f"Saved the policy to {path} ({size}).")
+    trust = " --trust-pickle" if path.lower().endswith(PICKLE_SUFFIXES) else ""
+    print(
+        f"Evaluate it with: skfa evaluate {path}{trust} --env car-on-hill (or a gym id)"
+    )
 
 
 def _print_data_summary(path, args, X, y):
@@ -541,54 +516,65 @@ def _print_fit_diagnostics(fqi, X, args, seconds):
 # ------------------------------------------------------------------ evaluate
 def _evaluate(args):
     """Report the return of a saved policy in car-on-the-hill or a gym env."""
-    import joblib
+    policy = _load_policy(args.policy, args.trust_pickle)
+    print(f"Policy: {type(policy).__name__} from {args.policy}")
+    if args.env == "car-on-hill":
+        _evaluate_on_car_on_hill(policy, args.policy)
+    else:
+        _evaluate_on_gymnasium(policy, args)
+    return 0
 
-    path = args.policy
-    if not os.path.exists(path):
-        raise CommandError(f"{path}: no such file")
+
+def _load_policy(path, trust_pickle):
+    from .rl import load_policy
+    from .rl._persistence import PolicyFileError
+
     try:
-        policy = joblib.load(path)
-    except Exception as error:  # unpickling can raise almost anything
+        policy = load_policy(path, trust_pickle=trust_pickle)
+    except FileNotFoundError as error:
+        raise CommandError(f"{path}: no such file") from error
+    except PolicyFileError as error:
+        raise CommandError(str(error).splitlines()[0]) from error
+    except Exception as error:  # unpickling a trusted file can raise anything
+        reason = str(error).strip().splitlines()[0] if str(error) else ""
         raise CommandError(
-            f"{path}: not a saved policy ({type(error).__name__}: {error})"
+            f"{path}: not a saved policy ({type(error).__name__}: {reason})"
         ) from error
     if not hasattr(policy, "predict"):
         raise CommandError(
             f"{path}: holds a {type(policy).__name__}, which has no predict method"
         )
+    return policy
+
+
+def _evaluate_on_car_on_hill(policy, path):
+    from .envs import CarOnHill
+
     n_features = getattr(policy, "n_features_in_", None)
-    print(f"Policy: {type(policy).__name__} from {path}")
-
-    if args.env == "car-on-hill":
-        from .envs import CarOnHill
-
-        if n_features is not None and n_features != CarOnHill.n_features:
-            raise CommandError(
-                f"{path}: the policy takes {n_features} state features but the car "
-                "on the hill has 2 (position, speed)"
-            )
-        env = CarOnHill()
-        score = env.score_policy(policy)
-        print(
-            f"car-on-hill score: {score:.3f} (mean discounted return from the 289 "
-            "start states of Ernst et al. 2005; the optimal policy scores 0.360)"
+    if n_features is not None and n_features != CarOnHill.n_features:
+        raise CommandError(
+            f"{path}: the policy takes {n_features} state features but the car "
+            "on the hill has 2 (position, speed)"
         )
-        state, _ = env.reset()
-        for step in range(1, 401):  # score_policy's horizon
-            state, reward, terminated, _, _ = env.step(
-                int(np.asarray(policy.predict(state[None, :])).reshape(-1)[0])
-            )
-            if terminated:
-                outcome = "reaches the top" if reward > 0 else "fails"
-                print(
-                    f"From the start state (-0.5, 0) the car {outcome} after {step} "
-                    f"steps: return {reward * env.gamma ** (step - 1):.3f}."
-                )
-                break
-        else:
-            print("From the start state (-0.5, 0) the car never leaves the valley.")
-        return 0
+    env = CarOnHill()
+    score = env.score_policy(policy)
+    print(
+        f"car-on-hill score: {score:.3f} (mean discounted return from the 289 "
+        "start states of Ernst et al. 2005; the optimal policy scores 0.360)"
+    )
+    rollout = env.rollout(policy)  # from the start state, as long as scored
+    n_steps, discounted_return = rollout.n_steps[0], rollout.returns[0]
+    if rollout.terminated[0]:
+        outcome = "reaches the top" if discounted_return > 0 else "fails"
+        print(
+            f"From the start state (-0.5, 0) the car {outcome} after {n_steps} "
+            f"steps: return {discounted_return:.3f}."
+        )
+    else:
+        print("From the start state (-0.5, 0) the car never leaves the valley.")
 
+
+def _evaluate_on_gymnasium(policy, args):
     from .rl import evaluate_policy
 
     try:
@@ -612,17 +598,31 @@ def _evaluate(args):
         f"{args.env}: mean return {mean:.4g} ± {std:.3g} (standard deviation) "
         f"over {args.episodes} episodes"
     )
-    return 0
 
 
 # -------------------------------------------------------------------- parser
+TRUST_PICKLE_HELP = (
+    "load a joblib or pickle file. Unpickling runs whatever code the file "
+    "holds, so a file crafted by someone else runs their code on this machine: "
+    "use this only for a file you made or whose source you trust. Policy files "
+    "in the skops format (skfa fqi's default) load without it and never run "
+    "code from the file"
+)
+
+
 def _parser():
     parser = argparse.ArgumentParser(
         prog="skfa",
         description="Function approximation for reinforcement learning.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo_command(commands)
+    _add_fqi_command(commands)
+    _add_evaluate_command(commands)
+    return parser
 
+
+def _add_demo_command(commands):
     demo = commands.add_parser(
         "demo",
         help="fit the estimators on built-in data (under a minute)",
@@ -642,6 +642,8 @@ def _parser():
     )
     demo.set_defaults(run=_demo)
 
+
+def _add_fqi_command(commands):
     fqi = commands.add_parser(
         "fqi",
         help="fitted-Q iteration on logged transitions in a CSV file",
@@ -649,6 +651,20 @@ def _parser():
         "row per transition (state, action, reward, next state, terminal).",
     )
     fqi.add_argument("log", metavar="LOG.csv", help="the logged transitions")
+    _add_column_options(fqi)
+    _add_training_options(fqi)
+    fqi.add_argument(
+        "--out",
+        default=DEFAULT_POLICY,
+        metavar="PATH",
+        help=f"where to save the policy (default: {DEFAULT_POLICY}); a skops "
+        "file, which others can load without risk, unless the name ends in "
+        ".joblib, .pkl or .pickle",
+    )
+    fqi.set_defaults(run=_fqi)
+
+
+def _add_column_options(fqi):
     fqi.add_argument(
         "--state",
         type=_columns,
@@ -679,6 +695,9 @@ def _parser():
         "limit (default: terminal)",
     )
     fqi.add_argument("--episode", metavar="COL", help="episode ids (optional)")
+
+
+def _add_training_options(fqi):
     fqi.add_argument(
         "--gamma",
         type=_discount,
@@ -714,22 +733,19 @@ def _parser():
         help="fit the action models in parallel threads (default: 1)",
     )
     fqi.add_argument("--random-state", type=int, default=0, metavar="SEED")
-    fqi.add_argument(
-        "--out",
-        default="policy.joblib",
-        metavar="PATH",
-        help="where to save the policy (default: policy.joblib)",
-    )
-    fqi.set_defaults(run=_fqi)
 
+
+def _add_evaluate_command(commands):
     evaluate = commands.add_parser(
         "evaluate",
         help="report a saved policy's return",
-        description="Load a policy saved by 'skfa fqi' (or any joblib-saved "
-        "object with predict) and report its return.",
+        description="Load a policy saved by 'skfa fqi' (or any saved object with "
+        "predict) and report its return. A skops file is loaded only if it holds "
+        "nothing but the types a skfa policy is made of; a joblib or pickle file "
+        "only with --trust-pickle.",
     )
     evaluate.add_argument(
-        "policy", metavar="POLICY.joblib", help="a policy saved by skfa fqi"
+        "policy", metavar="POLICY.skops", help="a policy saved by skfa fqi"
     )
     evaluate.add_argument(
         "--env",
@@ -745,8 +761,8 @@ def _parser():
         help="episodes to average, for a gymnasium environment (default: 10)",
     )
     evaluate.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     evaluate.set_defaults(run=_evaluate)
-    return parser
 
 
 def main(argv=None):

@@ -1,5 +1,7 @@
 """The command line: the demo, fitted-Q on a user's CSV, evaluation, errors."""
 
+import io
+import os
 import re
 import subprocess
 import sys
@@ -8,9 +10,10 @@ import joblib
 import numpy as np
 import pytest
 
-from skfa._cli import ProgressBar, main
+from skfa._cli import IterationProgress, ProgressBar, _fit_fqi_with_progress, main
 from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
+from skfa.rl import load_policy, save_policy
 
 pd = pytest.importorskip("pandas")
 
@@ -69,8 +72,11 @@ def test_demo_prints_the_table_and_writes_the_figure(tmp_path, capsys):
     assert "25/25" in err  # the progress bar's final state
 
 
-def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys):
-    policy_path = tmp_path / "policy.joblib"
+@pytest.mark.parametrize(
+    "name, trust", [("policy.skops", []), ("policy.joblib", ["--trust-pickle"])]
+)
+def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys, name, trust):
+    policy_path = tmp_path / name
     code, out, err = run(
         [
             "fqi",
@@ -89,14 +95,40 @@ def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys):
     assert "transitions from" in out
     assert "episodes: 20" in out
     assert "3/3" in err
-    policy = joblib.load(policy_path)
+    assert f"skfa evaluate {policy_path}{' --trust-pickle' if trust else ''} " in out
+    policy = load_policy(policy_path, trust_pickle=bool(trust))
     assert policy.n_iter_ == 3 and policy.n_features_in_ == 2
     assert policy.verbose == 0  # the progress bar's verbosity is not saved
+    assert not hasattr(policy, "_skl_callbacks")  # nor its callback
 
-    code, out, err = run(["evaluate", policy_path, "--env", "car-on-hill"], capsys)
+    code, out, err = run(
+        ["evaluate", policy_path, *trust, "--env", "car-on-hill"], capsys
+    )
     assert code == 0, err
     score = float(out.split("score: ")[1].split()[0])
     assert score == pytest.approx(CarOnHill().score_policy(policy), abs=1e-3)
+    rollout = CarOnHill().rollout(policy)
+    if rollout.terminated[0]:
+        assert f"after {rollout.n_steps[0]} steps" in out
+        assert f"return {rollout.returns[0]:.3f}." in out
+    else:
+        assert "never leaves the valley" in out
+
+
+def test_fqi_writes_skops_by_default(car_csv, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = ["fqi", car_csv, *FQI_ARGS, "--max-iter", "1", "--n-estimators", "2"]
+    code, out, err = run(args, capsys)
+    assert code == 0, err
+    assert "Saved the policy to policy.skops" in out
+    assert load_policy(tmp_path / "policy.skops").n_iter_ == 1
+
+
+def test_fqi_checks_the_output_folder_before_training(car_csv, tmp_path, capsys):
+    out_path = tmp_path / "no" / "policy.skops"
+    code, out, err = run(["fqi", car_csv, *FQI_ARGS, "--out", out_path], capsys)
+    assert_one_line_error(code, err, "--out", "no such directory")
+    assert "iterations [" not in err
 
 
 def test_fqi_with_the_mlp_and_default_column_names(tmp_path, capsys):
@@ -113,7 +145,7 @@ def test_fqi_with_the_mlp_and_default_column_names(tmp_path, capsys):
             "terminal": y["terminal"],
         }
     ).to_csv(path, index=False)
-    out_path = tmp_path / "nfq.joblib"
+    out_path = tmp_path / "nfq.skops"
     code, out, err = run(
         [
             "fqi",
@@ -133,7 +165,7 @@ def test_fqi_with_the_mlp_and_default_column_names(tmp_path, capsys):
     )
     assert code == 0, err
     assert "MLPApproximator" in out and "γ = 0.9" in out
-    q_function = joblib.load(out_path).estimators_[0]
+    q_function = load_policy(out_path).estimators_[0]
     assert "MLPApproximator" in repr(q_function)
 
 
@@ -145,11 +177,11 @@ def test_evaluate_a_gymnasium_policy(tmp_path, capsys):
 
     X, y = collect_transitions("CartPole-v1", n_episodes=5, random_state=0)
     policy = FittedQIteration(DecisionTreeRegressor(max_depth=3), max_iter=2)
-    joblib.dump(policy.fit(X, y), tmp_path / "cartpole.joblib")
+    save_policy(policy.fit(X, y), tmp_path / "cartpole.skops")
     code, out, err = run(
         [
             "evaluate",
-            tmp_path / "cartpole.joblib",
+            tmp_path / "cartpole.skops",
             "--env",
             "CartPole-v1",
             "--episodes",
@@ -243,23 +275,55 @@ def test_missing_file_and_directory(tmp_path, capsys):
 
 def test_evaluate_rejects_what_is_not_a_policy(tmp_path, capsys):
     garbage = write(tmp_path, "not a pickle", name="garbage.joblib")
-    code, _, err = run(["evaluate", garbage, "--env", "car-on-hill"], capsys)
+    code, _, err = run(
+        ["evaluate", garbage, "--trust-pickle", "--env", "car-on-hill"], capsys
+    )
     assert_one_line_error(code, err, "not a saved policy")
 
     joblib.dump({"weights": [1, 2]}, tmp_path / "dict.joblib")
     code, _, err = run(
-        ["evaluate", tmp_path / "dict.joblib", "--env", "car-on-hill"], capsys
+        [
+            "evaluate",
+            tmp_path / "dict.joblib",
+            "--trust-pickle",
+            "--env",
+            "car-on-hill",
+        ],
+        capsys,
     )
     assert_one_line_error(code, err, "holds a dict, which has no predict method")
+
+    import skops.io
+
+    skops.io.dump({"weights": [1, 2]}, tmp_path / "dict.skops")
+    code, _, err = run(
+        ["evaluate", tmp_path / "dict.skops", "--env", "car-on-hill"], capsys
+    )
+    assert_one_line_error(code, err, "holds a dict, which has no predict method")
+
+
+def test_evaluate_refuses_a_pickle_without_trust_pickle(tmp_path, capsys):
+    from sklearn.dummy import DummyClassifier
+
+    joblib.dump(DummyClassifier().fit([[0.0, 0.0]], [1]), tmp_path / "p.joblib")
+    code, out, err = run(["evaluate", tmp_path / "p.joblib", "--env", "x"], capsys)
+    assert_one_line_error(code, err, "not a skops file", "--trust-pickle")
+    assert out == ""
+    code, out, err = run(
+        ["evaluate", tmp_path / "p.joblib", "--trust-pickle", "--env", "car-on-hill"],
+        capsys,
+    )
+    assert code == 0, err
+    assert "car-on-hill score: 0.036" in out  # always u = +4
 
 
 def test_evaluate_checks_the_state_width(tmp_path, capsys):
     from sklearn.dummy import DummyRegressor
 
     policy = DummyRegressor().fit(np.zeros((3, 4)), [0, 1, 1])
-    joblib.dump(policy, tmp_path / "wide.joblib")
+    save_policy(policy, tmp_path / "wide.skops")
     code, _, err = run(
-        ["evaluate", tmp_path / "wide.joblib", "--env", "car-on-hill"], capsys
+        ["evaluate", tmp_path / "wide.skops", "--env", "car-on-hill"], capsys
     )
     assert_one_line_error(code, err, "takes 4 state features", "has 2")
 
@@ -267,10 +331,10 @@ def test_evaluate_checks_the_state_width(tmp_path, capsys):
 def test_evaluate_without_gymnasium(tmp_path, capsys, monkeypatch):
     from sklearn.dummy import DummyClassifier
 
-    joblib.dump(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.joblib")
+    save_policy(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.skops")
     monkeypatch.setitem(sys.modules, "gymnasium", None)
     code, _, err = run(
-        ["evaluate", tmp_path / "p.joblib", "--env", "CartPole-v1"], capsys
+        ["evaluate", tmp_path / "p.skops", "--env", "CartPole-v1"], capsys
     )
     assert_one_line_error(code, err, "pip install gymnasium")
 
@@ -279,9 +343,9 @@ def test_unknown_gymnasium_id(tmp_path, capsys):
     pytest.importorskip("gymnasium")
     from sklearn.dummy import DummyClassifier
 
-    joblib.dump(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.joblib")
+    save_policy(DummyClassifier().fit([[0.0]], [0]), tmp_path / "p.skops")
     code, _, err = run(
-        ["evaluate", tmp_path / "p.joblib", "--env", "NoSuchEnv-v0"], capsys
+        ["evaluate", tmp_path / "p.skops", "--env", "NoSuchEnv-v0"], capsys
     )
     assert_one_line_error(code, err, "--env NoSuchEnv-v0")
 
@@ -371,3 +435,136 @@ def test_demo_checks_the_figure_folder_before_fitting(tmp_path, capsys):
     code, out, err = run(["demo", "--out-figure", tmp_path / "no" / "demo.png"], capsys)
     assert_one_line_error(code, err, "no such directory")
     assert out == ""
+
+
+# ----------------------------------------------------------------- progress
+def small_fqi(**params):
+    from sklearn.tree import DecisionTreeRegressor
+
+    from skfa.rl import FittedQIteration
+
+    X, y = make_car_on_hill_transitions(n_episodes=5, random_state=0)
+    return FittedQIteration(DecisionTreeRegressor(max_depth=4), **params), X, y
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+FULL_BAR = "iterations [" + "#" * 24 + "] 3/3"
+
+
+def test_progress_on_a_terminal_redraws_after_each_iteration(capsys):
+    fqi, X, y = small_fqi(max_iter=3)
+    terminal = Terminal()
+    _fit_fqi_with_progress(fqi, X, y, "iterations", stream=terminal)
+    frames = terminal.getvalue().split("\r")[1:]
+    assert len(frames) == 4  # one per iteration, then the finished line
+    for done, frame in enumerate(frames[:3], start=1):
+        assert f"] {done}/3  " in frame
+    assert frames[-1].startswith(FULL_BAR) and frames[-1].endswith("\033[K\n")
+    # The bar comes from scikit-learn's callbacks: FittedQIteration printed
+    # nothing, and keeps no callback after the fit.
+    assert capsys.readouterr().out == ""
+    assert fqi.verbose == 0 and not hasattr(fqi, "_skl_callbacks")
+
+
+def test_progress_in_a_pipe_is_one_final_line():
+    fqi, X, y = small_fqi(max_iter=3)
+    pipe = io.StringIO()
+    _fit_fqi_with_progress(fqi, X, y, "iterations", stream=pipe)
+    assert "\r" not in pipe.getvalue()
+    lines = pipe.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(FULL_BAR + "  "), lines
+
+
+def test_progress_counts_the_iterations_that_ran():
+    # With a large tol, fitted-Q stops after its first iteration.
+    fqi, X, y = small_fqi(max_iter=3, tol=1e9)
+    pipe = io.StringIO()
+    _fit_fqi_with_progress(fqi, X, y, "iterations", stream=pipe)
+    assert fqi.n_iter_ == 1
+    assert "] 1/3  " in pipe.getvalue()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_progress_ignores_the_regressors_own_tasks():
+    from skfa.neural_network import MLPApproximator
+    from skfa.rl import FittedQIteration
+
+    class Propagated(IterationProgress):
+        """Propagated to the networks too, so that their epochs reach it."""
+
+        max_propagation_depth = None
+
+        def on_fit_task_end(self, estimator, context):
+            self.seen.append(type(estimator).__name__)
+            return super().on_fit_task_end(estimator, context)
+
+    X, y = make_car_on_hill_transitions(n_episodes=5, random_state=0)
+    network = MLPApproximator(hidden_layer_sizes=(4,), max_iter=3, tol=0.0)
+    fqi = FittedQIteration(network, max_iter=2, random_state=0)
+    progress = Propagated("iterations", stream=io.StringIO())
+    progress.seen = []
+    fqi.set_callbacks(progress).fit(X, y)
+    assert progress.seen.count("MLPApproximator") >= 2 * 2 * 3  # their epochs
+    assert progress.bar.done == 2
+
+
+def skfa_fqi_command(car_csv, tmp_path):
+    return [
+        sys.executable,
+        "-m",
+        "skfa",
+        "fqi",
+        str(car_csv),
+        *FQI_ARGS,
+        "--max-iter",
+        "3",
+        "--n-estimators",
+        "5",
+        "--out",
+        str(tmp_path / "policy.skops"),
+    ]
+
+
+def test_skfa_fqi_progress_in_a_pipe(car_csv, tmp_path):
+    result = subprocess.run(
+        skfa_fqi_command(car_csv, tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    bars = [line for line in result.stderr.splitlines() if "iterations [" in line]
+    assert len(bars) == 1 and bars[0].startswith(FULL_BAR), result.stderr
+
+
+def test_skfa_fqi_progress_on_a_terminal(car_csv, tmp_path):
+    pty = pytest.importorskip("pty")
+    terminal, child_end = pty.openpty()
+    process = subprocess.Popen(
+        skfa_fqi_command(car_csv, tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=child_end,
+    )
+    os.close(child_end)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(terminal)
+    assert process.wait() == 0
+    frames = output.decode().split("\r")
+    for done in (1, 2, 3):
+        assert any(
+            frame.startswith("iterations [") and f"] {done}/3" in frame
+            for frame in frames
+        ), output
