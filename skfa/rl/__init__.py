@@ -29,8 +29,8 @@ __all__ = [
     "load_policy",
     "load_transitions_csv",
     "pack_transitions",
-    "save_policy",
     "policy_value_scorer",
+    "save_policy",
     "transition_dtype",
     "transitions_from_dataframe",
 ]
