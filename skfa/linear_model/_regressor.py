@@ -19,6 +19,12 @@ from .._compat import (
 from ..neural_network import MLPApproximator
 from ..neural_network._optimizers import OPTIMIZERS
 from ._features import SineFeatures, fit_sine_basis
+from ._iterative import (
+    ADAPTIVE_STEP_SIZES,
+    PLATEAU_EPOCHS,
+    TrainingCoordinates,
+    sgd_step_size,
+)
 
 __all__ = ["LinearFeatureRegressor"]
 
@@ -94,16 +100,23 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
           :class:`~skfa.neural_network.MLPApproximator` without hidden layers,
           whose L2 penalty is this α with the same meaning (see Notes). These
           build the full feature matrix.
-    max_iter : int, default=200
-        Iterative solvers only: the maximum number of epochs.
-    learning_rate_init : float, default=0.001
-        Iterative solvers only: the step size. For 'sgd' it is Konidaris'
-        base rate, divided by ‖c‖ for each term (see Notes).
+    max_iter : int, default=500
+        Iterative solvers only: the maximum number of epochs. With up to 200
+        samples and ``batch_size='auto'`` an epoch is a single step; the
+        ``tol`` rule stops most fits long before this.
+    learning_rate_init : float or 'auto', default='auto'
+        Iterative solvers only: the step size, in the training coordinates
+        (centered features, standardized targets; see Notes). For 'sgd' it is
+        Konidaris' base rate, divided by ‖c‖ for each term. 'auto' is 0.1 for
+        'adam', 0.03 for 'rmsprop' and, for 'sgd', the inverse of a bound on
+        the curvature of every minibatch's objective; the Notes give the
+        reasons.
     batch_size : int or 'auto', default='auto'
         Iterative solvers only: the minibatch size; 'auto' is
         ``min(200, n_samples)``.
     tol : float, default=1e-5
-        Iterative solvers only: training stops when the objective has not
+        Iterative solvers only: training stops when the objective in the
+        training coordinates, whose targets have unit variance, has not
         improved by ``tol`` for 20 consecutive epochs.
     random_state : int, RandomState instance or None, default=None
         Iterative solvers only: seeds the initial weights and the shuffling.
@@ -120,6 +133,8 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
     n_iter_ : int
         The epochs run by an iterative solver; 1 for the closed-form solvers,
         which pass over the data once.
+    learning_rate_ : float
+        Iterative solvers only: the step size used, 'auto' resolved.
     low_, high_ : ndarray of shape (n_features_in_,)
         The bounds the inputs are scaled from.
     frequencies_ : ndarray of shape (n_terms, n_features_in_)
@@ -156,21 +171,52 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
     **Iterative solvers.** The features are computed in full and fitted by
     ``MLPApproximator(hidden_layer_sizes=(), ...)``, whose objective
     [Σwᵢ(yᵢ − θᵀβᵢ − b)² + α‖θ‖²] / Σwᵢ is the ridge objective above divided by
-    Σw, so they approach the closed-form solution. For 'sgd', the per-term step
-    size α/‖c‖ of Konidaris et al. is realised by training on the features
-    scaled by sᵢ = ‖cᵢ‖^(-1/2) and returning θᵢ = sᵢ φᵢ: a gradient step of
-    size α on φ is a step of size α sᵢ² = α/‖cᵢ‖ on θ, exactly, momentum
-    included. The linear terms (c = eⱼ) and the intercept keep α. The
-    limitation: the L2 penalty then acts on φ, α‖φ‖² = α Σ ‖cᵢ‖ θᵢ², a penalty
-    that grows with frequency; with α = 0 (the default) the objectives agree.
-    RMSProp and Adam adapt the step size per weight already and train on the
-    unscaled features. :meth:`partial_fit` with an iterative solver runs one
-    epoch over the chunk (``MLPApproximator.partial_fit``).
+    Σw, so they approach the closed-form solution. The network trains in
+    coordinates fixed on the first data it sees: the features centered with
+    their weighted means μ, as the closed form centers them, and each target
+    standardized with its weighted mean m and standard deviation σ; its weights
+    φ and bias b̃ give θ = σφ and b = m + σb̃ − θᵀμ. The change is exact (the
+    intercept is not penalised, and scaling y scales the whole objective, α
+    included), and it gives the step size and ``tol`` one meaning for every
+    data set, whatever the units and offset of y.
+
+    **Their defaults.** Every feature lies in [-1, 1] and the targets have
+    unit variance, so the coefficients that matter are of order one. Adam and
+    RMSProp move each weight by about the step size per step, whatever the
+    gradient's size: 0.1 lets Adam cross that range within the few hundred
+    steps that a few hundred samples give. RMSProp has no momentum, and where
+    the gradient is only minibatch noise its steps keep their full size, so it
+    takes 0.03. SGD's steps follow the gradient's size, and 'auto' takes 1/L,
+    where L = 2(maxᵢ‖zᵢ‖² + 1 + α/Σw), with zᵢ the network's input for sample
+    i, bounds the curvature of every minibatch's objective: the step of
+    scikit-learn's SAG solver, stable for any batch, momentum included. A
+    constant step leaves the weights jittering around the minimum with the
+    noise of the minibatch gradients; ``fit`` ends with the mean of the weights
+    over the last 20 epochs (``MLPApproximator``'s ``average``), the plateau
+    that stopped training, which lies much closer to the minimum (Polyak and
+    Juditsky, 1992). ``benchmarks/bench_linear_solvers.py`` compares these
+    defaults with the closed form over functions, noise levels, bases and
+    sample sizes.
+
+    For 'sgd', the per-term step size η/‖c‖ of Konidaris et al. is realised
+    by training on the inputs scaled by sᵢ = ‖cᵢ‖^(-1/2), z = s ⊙ (β − μ), and
+    returning θᵢ = σ sᵢ φᵢ: a gradient step of size η on φ is a step of size
+    η sᵢ² = η/‖cᵢ‖ on θ, exactly, momentum included. The linear terms
+    (c = eⱼ) and the intercept keep η. The limitation: the L2 penalty then
+    acts on φ, which in the units of y is α Σ ‖cᵢ‖ θᵢ², a penalty that grows
+    with frequency; with α = 0 (the default) the objectives agree. RMSProp and
+    Adam adapt the step size per weight already and train on unscaled inputs.
+    :meth:`partial_fit` with an iterative solver runs one epoch over the chunk
+    (``MLPApproximator.partial_fit``), without averaging; the first chunk
+    fixes the training coordinates and the step size.
 
     References
     ----------
     G. Konidaris, S. Osentoski and P. Thomas (2011), "Value Function
     Approximation in Reinforcement Learning using the Fourier Basis", AAAI.
+
+    B. T. Polyak and A. B. Juditsky (1992), "Acceleration of Stochastic
+    Approximation by Averaging", SIAM Journal on Control and Optimization 30(4).
 
     Examples
     --------
@@ -198,7 +244,10 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({*CLOSED_FORM_SOLVERS, *OPTIMIZERS})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_init": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -218,8 +267,8 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
         alpha=0.0,
         fit_intercept=True,
         solver="auto",
-        max_iter=200,
-        learning_rate_init=0.001,
+        max_iter=500,
+        learning_rate_init="auto",
         batch_size="auto",
         tol=1e-5,
         random_state=None,
@@ -258,12 +307,7 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
         self : LinearFeatureRegressor
             The fitted regressor.
         """
-        X, y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=True
-        )
-        self._start(X)
-        self._learn(X, y, sample_weight, partial=False)
-        return self
+        return self._fit_data(X, y, sample_weight, start=True, partial=False)
 
     @available_if(_partial_fit_is_available)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -290,13 +334,7 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
             The updated regressor.
         """
         first_call = not hasattr(self, "coef_")
-        X, y, sample_weight = self._validate_training_data(
-            X, y, sample_weight, reset=first_call
-        )
-        if first_call:
-            self._start(X)
-        self._learn(X, y, sample_weight, partial=True)
-        return self
+        return self._fit_data(X, y, sample_weight, start=first_call, partial=True)
 
     def predict(self, X):
         """Predict f(x) = θᵀβ(x̃) + b, building the features block by block.
@@ -327,6 +365,16 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
         return tags
 
     # --------------------------------------------------------------- internals
+
+    def _fit_data(self, X, y, sample_weight, *, start, partial):
+        """Validate (X, y), start afresh if ``start``, and fold the data in."""
+        X, y, sample_weight = self._validate_training_data(
+            X, y, sample_weight, reset=start
+        )
+        if start:
+            self._start(X)
+        self._learn(X, y, sample_weight, partial=partial)
+        return self
 
     def _validate_training_data(self, X, y, sample_weight, reset):
         if not self.fit_intercept and self.solver not in CLOSED_FORM_SOLVERS:
@@ -376,6 +424,7 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
         n_moments = self.n_output_features_ + 1 + self._n_targets
         self._moments = np.zeros((n_moments, n_moments))
         self._mlp = None
+        self._coordinates = None
 
     def _learn(self, X, y, sample_weight, *, partial):
         """Fold (X, y) into the fit and update ``coef_`` and ``intercept_``."""
@@ -472,29 +521,46 @@ class LinearFeatureRegressor(RegressorMixin, BaseEstimator):
 
     def _train_iteratively(self, X, y, sample_weight, *, partial):
         """Train an MLPApproximator without hidden layers on the features."""
-        scales = self._step_scales()
         features = self._sine_basis.transform(X)
-        features *= scales
-        if self._mlp is None:
+        first_data = self._mlp is None
+        if first_data:
+            self._coordinates = TrainingCoordinates(
+                features, y, sample_weight, self._step_scales()
+            )
+        z, targets = self._coordinates.transform(features, y)
+        if first_data:
+            self.learning_rate_ = self._step_size(z, sample_weight)
             self._mlp = MLPApproximator(
                 hidden_layer_sizes=(),
                 solver=self.solver,
                 alpha=self.alpha,
                 batch_size=self.batch_size,
-                learning_rate_init=self.learning_rate_init,
+                learning_rate_init=self.learning_rate_,
                 max_iter=self.max_iter,
                 tol=self.tol,
+                n_iter_no_change=PLATEAU_EPOCHS,
+                average=PLATEAU_EPOCHS,
                 random_state=check_random_state(self.random_state),
             )
         if partial:
             # One epoch, continuing from the weights and optimizer state that
             # the previous chunks left.
-            self._mlp.partial_fit(features, y, sample_weight)
+            self._mlp.partial_fit(z, targets, sample_weight)
         else:
-            self._mlp.fit(features, y, sample_weight)
+            self._mlp.fit(z, targets, sample_weight)
         self.n_iter_ = self._mlp.n_iter_
-        coef = self._mlp.coefs_[0] * scales[:, None]
-        return coef, self._mlp.intercepts_[0].astype(np.float64)
+        return self._coordinates.coefficients(
+            self._mlp.coefs_[0], self._mlp.intercepts_[0]
+        )
+
+    def _step_size(self, z, sample_weight):
+        """``learning_rate_init`` with 'auto' resolved, for the network's inputs z."""
+        if self.learning_rate_init != "auto":
+            return float(self.learning_rate_init)
+        if self.solver in ADAPTIVE_STEP_SIZES:
+            return ADAPTIVE_STEP_SIZES[self.solver]
+        total_weight = len(z) if sample_weight is None else sample_weight.sum()
+        return sgd_step_size(z, self.alpha / total_weight)
 
     def _step_scales(self):
         """Feature scales that turn an SGD step α into α/‖c‖ for each term."""
