@@ -11,9 +11,10 @@ into [0, 1] and c a vector of non-negative integer frequencies. With
 dimension at a time; with ``coupling='full'`` they are every c ∈ {0..n}ᵈ except
 0 (Konidaris et al.'s Fourier basis of order n).
 
-Speed: NumPy's float64 ``sin`` costs 15-30 ns an element, so for independent
-coupling only sin(t) and cos(t) are evaluated and the higher terms follow from
-the Chebyshev recurrence
+Speed: NumPy's float64 ``sin`` costs many times a multiply and a subtract
+(``benchmarks/bench_basis.py`` measures both), so for independent coupling only
+sin(t) and cos(t) are evaluated and the higher terms follow from the Chebyshev
+recurrence
 
     g((k+1)t) = 2 cos t · g(kt) − g((k−1)t),
 
@@ -43,8 +44,9 @@ BASIS_FAMILIES = {
 TRIG = {"sin": np.sin, "cos": np.cos}
 
 # 'full' coupling has (n_basis + 1) ** n_features - 1 terms per family. Past this
-# count the Gram matrix alone takes over 130 MB (over 500 MB for 'fourier') and
-# its solve seconds, so we refuse before allocating anything.
+# count the Gram matrix alone takes 4096² × 8 bytes = 134 MB (four times that for
+# 'fourier', which has two families) and its solve grows as the cube of the
+# count, so we refuse before allocating anything.
 MAX_FULL_TERMS = 4096
 
 # Rows per block: about 2 MiB of float64 features, small enough to stay in cache
@@ -298,10 +300,10 @@ class SineBasis:
                 np.multiply(two_cos, terms[0], out=terms[1])
                 if family == "cos":
                     terms[1] -= 1.0
-            # The rounding error grows about as k² · 5e-17 (measured against
-            # np.sin and np.cos: 2e-13 at k = 50, 2e-12 at k = 200, 5e-11 at
-            # k = 1000), mostly from the rounding of cos t near t = 0 and π,
-            # which restarting the recurrence from exact values does not remove.
+            # The rounding error grows about as k² times the rounding unit
+            # (benchmarks/bench_basis.py), mostly from the rounding of cos t
+            # near t = 0 and π, which restarting the recurrence from exact
+            # values does not remove.
             for k in range(3, n_basis + 1):
                 np.multiply(two_cos, terms[k - 2], out=terms[k - 1])
                 terms[k - 1] -= terms[k - 3]

@@ -4,9 +4,9 @@ Each activation computes its output in place and expresses its derivative
 through that output a = σ(z), so the backward pass needs to keep only the
 layer's output, never its input. The derivative may overwrite a, which the
 backward pass no longer needs: temporaries the size of a layer's output, at
-every batch, cost more than the arithmetic (computed in place, tanh's
-derivative makes a (64, 64) network's epoch 7 % faster in float64 and 13 % in
-float32). For each, σ'(z) written in terms of a:
+every batch, cost more than the arithmetic (``benchmarks/bench_activations.py``
+times an epoch with tanh's derivative in place and with temporaries). For each,
+σ'(z) written in terms of a:
 
 =========== ============================== ==============================
 name        σ(z)                           σ'(z) in terms of a = σ(z)
@@ -78,7 +78,7 @@ def _tanh(z):
 
 def _relu(z):
     # Against a row of zeros, not the scalar 0: NumPy vectorises a broadcast
-    # row but not a broadcast scalar (1.5x faster in float64, 2.4x in float32).
+    # row but not a broadcast scalar (benchmarks/bench_activations.py).
     return np.maximum(z, np.zeros(z.shape[-1:], z.dtype), out=z)
 
 
