@@ -6,9 +6,11 @@ argparse does for mistakes in the arguments themselves.
 """
 
 import argparse
+import copy
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -132,12 +134,64 @@ class IterationProgress:
         self.bar.close()
 
 
-def _fit_fqi_with_progress(fqi, X, y, label, *, stream=None):
-    """Fit ``fqi``, showing its iterations on a progress bar; return the seconds."""
+class Checkpoints:
+    """A scikit-learn fit callback that saves the policy every few iterations.
+
+    At the end of each iteration task, the callback API can hand a callback
+    the estimator as that iteration left it (``fitted_estimator``); every
+    ``every``-th time, it is written with :func:`~skfa.rl.save_policy`, to a
+    temporary file renamed over ``path``, so ``path`` always holds a whole
+    policy. ``skfa fqi --resume`` continues from it.
+
+    Parameters
+    ----------
+    path : str
+        The policy file.
+    every : int
+        Iterations between two saves.
+    """
+
+    def __init__(self, path, every):
+        self.path = path
+        self.every = every
+
+    def setup(self, estimator, context):
+        self._fit_task = context
+        self.n_iterations = 0
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        from .rl import save_policy
+
+        if context.parent is self._fit_task and context.task_name == "iteration":
+            self.n_iterations += 1
+            if self.n_iterations % self.every == 0:
+                save_policy(_without_callbacks(fitted_estimator), self.path)
+        return False
+
+    def teardown(self, estimator, context):
+        pass
+
+
+def _without_callbacks(estimator):
+    """A shallow copy of a fitting estimator without its callback machinery."""
+    estimator = copy.copy(estimator)
+    for name in ["_skl_callbacks", "_skl_callbacks_to_teardown", "_callback_fit_ctx"]:
+        vars(estimator).pop(name, None)
+    return estimator
+
+
+def _fit_fqi_with_progress(fqi, X, y, label, *, stream=None, callbacks=()):
+    """Fit ``fqi``, showing its iterations on a progress bar; return the seconds.
+
+    ``callbacks`` are more scikit-learn fit callbacks, e.g. :class:`Checkpoints`.
+    """
     # scikit-learn < 1.9 has no callback API, and so no bar.
     with_bar = hasattr(fqi, "set_callbacks")
     if with_bar:
-        fqi.set_callbacks(IterationProgress(label, stream=stream))
+        fqi.set_callbacks(IterationProgress(label, stream=stream), *callbacks)
     start = time.perf_counter()
     try:
         fqi.fit(X, y)
@@ -412,21 +466,39 @@ def _q_estimator(args):
 
 def _fqi(args):
     """Fitted-Q iteration on the user's logged transitions; save the policy."""
-    from .rl import FittedQIteration
-    from .rl._default import DEFAULT_NETWORK_RUNS
-
     folder = os.path.dirname(os.path.abspath(args.out))
     if not os.path.isdir(folder):  # before training, not after it
         raise CommandError(f"--out {args.out}: no such directory")
+    fqi = None if args.resume is None else _policy_to_resume(args)
     X, y = _read_transitions(args)
     _print_data_summary(args.log, args, X, y)
-    fqi = FittedQIteration(
-        _q_estimator(args),
-        gamma=args.gamma,
-        max_iter=args.max_iter,
-        n_jobs=args.n_jobs,
-        random_state=args.random_state,
-    )
+    fqi = _new_policy(args) if fqi is None else fqi
+    checkpoints = []
+    if args.checkpoint_every is not None:
+        checkpoints.append(Checkpoints(args.out, args.checkpoint_every))
+    try:
+        seconds = _fit_fqi_with_progress(fqi, X, y, "iterations", callbacks=checkpoints)
+    except ValueError as error:  # e.g. TrainingDivergedError, NaN Q-values
+        message = str(error).splitlines()[0]
+        raise CommandError(f"training failed: {message}", status=1) from error
+    interrupted = fqi.n_iter_ < args.max_iter  # Ctrl-C: fit kept what it had
+    if interrupted:
+        print(f"Interrupted after {fqi.n_iter_} of {args.max_iter} iterations.")
+    _print_fit_diagnostics(fqi, X, args, seconds)
+    _save(fqi, args.out)
+    if interrupted:
+        print(f"Continue with the same command and --resume {args.out}.")
+        return INTERRUPTED
+    return 0
+
+
+INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (SIGINT)
+
+
+def _new_policy(args):
+    from .rl import FittedQIteration
+    from .rl._default import DEFAULT_NETWORK_RUNS
+
     regressor = (
         f"MLPApproximator (NFQ, the mean of {DEFAULT_NETWORK_RUNS} seeded runs)"
         if args.estimator == "mlp"
@@ -436,14 +508,39 @@ def _fqi(args):
         f"Fitted-Q iteration: {args.max_iter} iterations of {regressor} per action, "
         f"γ = {args.gamma}"
     )
-    try:
-        seconds = _fit_fqi_with_progress(fqi, X, y, "iterations")
-    except ValueError as error:  # e.g. TrainingDivergedError, NaN Q-values
-        message = str(error).splitlines()[0]
-        raise CommandError(f"training failed: {message}", status=1) from error
-    _print_fit_diagnostics(fqi, X, args, seconds)
-    _save(fqi, args.out)
-    return 0
+    return FittedQIteration(
+        _q_estimator(args),
+        gamma=args.gamma,
+        max_iter=args.max_iter,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+    )
+
+
+def _policy_to_resume(args):
+    """The policy --resume names, set to run the iterations it lacks."""
+    from .rl import FittedQIteration
+
+    fqi = _load_policy(args.resume, args.trust_pickle)
+    if not isinstance(fqi, FittedQIteration):
+        raise CommandError(
+            f"--resume {args.resume}: holds a {type(fqi).__name__}, not a "
+            "FittedQIteration"
+        )
+    remaining = args.max_iter - fqi.n_iter_
+    if remaining < 1:
+        raise CommandError(
+            f"--resume {args.resume}: the policy has {fqi.n_iter_} iterations "
+            f"already; give a --max-iter above {fqi.n_iter_} to continue"
+        )
+    # The policy keeps its own settings (γ, regressor, seeds); --max-iter
+    # counts all iterations, those before the interruption included.
+    fqi.set_params(warm_start=True, max_iter=remaining, n_jobs=args.n_jobs)
+    print(
+        f"Fitted-Q iteration: resuming {args.resume} after iteration "
+        f"{fqi.n_iter_}, {remaining} more, γ = {fqi.gamma}"
+    )
+    return fqi
 
 
 def _save(fqi, path):
@@ -601,13 +698,13 @@ def _evaluate_on_gymnasium(policy, args):
 
 
 # -------------------------------------------------------------------- parser
-TRUST_PICKLE_HELP = (
-    "load a joblib or pickle file. Unpickling runs whatever code the file "
-    "holds, so a file crafted by someone else runs their code on this machine: "
-    "use this only for a file you made or whose source you trust. Policy files "
-    "in the skops format (skfa fqi's default) load without it and never run "
-    "code from the file"
+TRUST_PICKLE_WHY = (
+    "unpickling runs whatever code the file holds, so a file crafted by "
+    "someone else runs their code on this machine: use this only for a file "
+    "you made or whose source you trust. Policy files in the skops format "
+    "(skfa fqi's default) load without it and never run code from the file"
 )
+TRUST_PICKLE_HELP = "load a joblib or pickle file; " + TRUST_PICKLE_WHY
 
 
 def _parser():
@@ -653,6 +750,7 @@ def _add_fqi_command(commands):
     fqi.add_argument("log", metavar="LOG.csv", help="the logged transitions")
     _add_column_options(fqi)
     _add_training_options(fqi)
+    _add_checkpoint_options(fqi)
     fqi.add_argument(
         "--out",
         default=DEFAULT_POLICY,
@@ -735,6 +833,28 @@ def _add_training_options(fqi):
     fqi.add_argument("--random-state", type=int, default=0, metavar="SEED")
 
 
+def _add_checkpoint_options(fqi):
+    fqi.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        metavar="N",
+        help="also save the policy (to --out) after every N iterations, "
+        "replacing the file whole, so an interrupted run can be resumed",
+    )
+    fqi.add_argument(
+        "--resume",
+        metavar="PATH",
+        help="continue the iterations of a policy saved by skfa fqi (e.g. a "
+        "checkpoint) up to --max-iter in all; the policy keeps its own γ and "
+        "regressor",
+    )
+    fqi.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="let --resume load a joblib or pickle file; " + TRUST_PICKLE_WHY,
+    )
+
+
 def _add_evaluate_command(commands):
     evaluate = commands.add_parser(
         "evaluate",
@@ -777,15 +897,31 @@ def main(argv=None):
     -------
     status : int
         0 on success, 2 for a usage error or a problem with the input files,
-        1 if training fails (e.g. diverges).
+        1 if training fails (e.g. diverges), 130 if Ctrl-C interrupted it.
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    prefix = f"skfa {args.command}"
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning(prefix)
+            return args.run(args)
     except CommandError as error:
-        print(f"skfa {args.command}: error: {error}", file=sys.stderr)
+        print(f"{prefix}: error: {error}", file=sys.stderr)
         return error.status
+    except KeyboardInterrupt:
+        print(f"{prefix}: interrupted; nothing was saved", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _one_line_warning(prefix):
+    """Show a warning as one line on standard error, without source lines."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message).strip().splitlines()[0] if str(message) else ""
+        print(f"{prefix}: warning: {text}", file=sys.stderr)
+
+    return show
 
 
 if __name__ == "__main__":

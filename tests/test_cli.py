@@ -568,3 +568,115 @@ def test_skfa_fqi_progress_on_a_terminal(car_csv, tmp_path):
             frame.startswith("iterations [") and f"] {done}/3" in frame
             for frame in frames
         ), output
+
+
+# ------------------------------------------------- checkpoints and resuming
+def trees_that_fail_at_fit(monkeypatch, call, error):
+    """Make the ``call``-th fit of an extra-trees regressor raise ``error``."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    original = ExtraTreesRegressor.fit
+    calls = []
+
+    def fit(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == call:
+            raise error
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ExtraTreesRegressor, "fit", fit)
+
+
+TREES = ["--n-estimators", "3"]
+
+
+def test_checkpoints_are_written_every_n_iterations(
+    car_csv, tmp_path, capsys, monkeypatch
+):
+    out_path = tmp_path / "policy.skops"
+    # Two action models per iteration: the 7th fit is in the 4th iteration.
+    trees_that_fail_at_fit(monkeypatch, 7, MemoryError("out of memory"))
+    args = ["fqi", car_csv, *FQI_ARGS, *TREES, "--max-iter", "6"]
+    with pytest.raises(MemoryError):
+        main([str(a) for a in [*args, "--checkpoint-every", "2", "--out", out_path]])
+    assert load_policy(out_path).n_iter_ == 2  # the checkpoint after iteration 2
+    assert os.listdir(tmp_path) == ["policy.skops"]  # no temporary file left
+    capsys.readouterr()
+
+
+def test_resume_continues_to_the_policy_of_one_run(car_csv, tmp_path, capsys):
+    states = CarOnHill.score_states()
+    args = ["fqi", car_csv, *FQI_ARGS, *TREES]
+    code, _, err = run(
+        [*args, "--max-iter", "4", "--out", tmp_path / "a.skops"], capsys
+    )
+    assert code == 0, err
+    code, _, err = run(
+        [*args, "--max-iter", "2", "--out", tmp_path / "b.skops"], capsys
+    )
+    assert code == 0, err
+    code, out, err = run(
+        [
+            *args,
+            "--max-iter",
+            "4",
+            "--resume",
+            tmp_path / "b.skops",
+            "--out",
+            tmp_path / "c.skops",
+        ],
+        capsys,
+    )
+    assert code == 0, err
+    assert "resuming" in out and "after iteration 2, 2 more" in out
+    assert "] 2/2" in err
+    straight, resumed = (
+        load_policy(tmp_path / "a.skops"),
+        load_policy(tmp_path / "c.skops"),
+    )
+    assert resumed.n_iter_ == 4
+    np.testing.assert_array_equal(resumed.q_values(states), straight.q_values(states))
+
+    code, _, err = run(
+        [*args, "--max-iter", "4", "--resume", tmp_path / "c.skops"], capsys
+    )
+    assert_one_line_error(code, err, "has 4 iterations already", "--max-iter above 4")
+
+
+def test_ctrl_c_saves_the_completed_iterations(car_csv, tmp_path, capsys, monkeypatch):
+    out_path = tmp_path / "policy.skops"
+    trees_that_fail_at_fit(monkeypatch, 5, KeyboardInterrupt())
+    code, out, err = run(
+        ["fqi", car_csv, *FQI_ARGS, *TREES, "--max-iter", "6", "--out", out_path],
+        capsys,
+    )
+    assert code == 130
+    assert "Interrupted after 2 of 6 iterations." in out
+    assert f"--resume {out_path}" in out
+    assert load_policy(out_path).n_iter_ == 2
+    warning = [line for line in err.splitlines() if "warning" in line]
+    assert warning == [
+        "skfa fqi: warning: FittedQIteration was interrupted; it keeps the "
+        "Q-function of iteration 2 (2 completed in this fit)."
+    ]
+
+
+def test_ctrl_c_in_the_first_iteration_saves_nothing(
+    car_csv, tmp_path, capsys, monkeypatch
+):
+    out_path = tmp_path / "policy.skops"
+    trees_that_fail_at_fit(monkeypatch, 1, KeyboardInterrupt())
+    code, _, err = run(["fqi", car_csv, *FQI_ARGS, "--out", out_path], capsys)
+    assert code == 130
+    assert err.strip().splitlines()[-1] == "skfa fqi: interrupted; nothing was saved"
+    assert not out_path.exists()
+
+
+def test_resume_needs_a_fitted_q_iteration(car_csv, tmp_path, capsys):
+    from sklearn.dummy import DummyRegressor
+
+    save_policy(DummyRegressor().fit([[0.0, 0.0]], [0]), tmp_path / "dummy.skops")
+    code, _, err = run(
+        ["fqi", car_csv, *FQI_ARGS, "--resume", tmp_path / "dummy.skops"], capsys
+    )
+    assert_one_line_error(code, err, "holds a DummyRegressor, not a FittedQIteration")
