@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import (
     Options,
     StrOptions,
 )
+from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -61,6 +62,7 @@ __all__ = [
     "init_callback_context",
     "with_callbacks",
     "_check_feature_names_in",
+    "_check_optimize_result",
     "_check_sample_weight",
     "HasMethods",
     "Hidden",

@@ -30,6 +30,7 @@ ESTIMATORS = [
     MLPApproximator(learning_rate="invscaling", power_t=0.25, random_state=0),
     MLPApproximator(max_grad_norm=1.0, random_state=0),
     MLPApproximator(average=3, random_state=0),
+    MLPApproximator(solver="lbfgs", random_state=0),
     SineFeatures(),
     SineFeatures(n_basis=1, basis="fourier", coupling="full"),
     SineFeatures(basis="cosine", input_bounds=(-3, 3)),

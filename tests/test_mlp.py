@@ -2,6 +2,7 @@
 
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from sklearn.model_selection import KFold, cross_val_score
 from sklearn.neural_network import MLPRegressor
 
 from skfa import MLPApproximator, TrainingDivergedError
+from skfa.neural_network._network import make_mlp
+from skfa.neural_network._optimizers import OPTIMIZERS
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -191,7 +194,7 @@ def test_warm_start_continues_from_current_weights():
     first = model.loss_curve_[-1]
     before = [w.copy() for w in model.coefs_]
     model.fit(X, y)
-    assert model.n_iter_ == 4
+    assert model.n_iter_ == 2  # this fit's epochs, as in MLPRegressor
     assert len(model.loss_curve_) == 4
     assert model.loss_curve_[2] < first  # continued, not restarted
     assert not np.array_equal(before[0], model.coefs_[0])
@@ -301,7 +304,7 @@ def test_per_layer_activations():
         ({"activation": ["tanh"]}, "one activation per hidden layer"),
         ({"activation": ["tanh", "swish"]}, "Unknown activation"),
         ({"hidden_layer_sizes": (4, 0)}, "hidden_layer_sizes"),
-        ({"solver": "lbfgs"}, "solver"),
+        ({"solver": "newton"}, "solver"),
         ({"learning_rate_init": 0.0}, "learning_rate_init"),
         ({"loss": "poisson"}, "loss"),
     ],
@@ -353,3 +356,96 @@ def test_scikit_learn_callbacks_see_every_epoch():
     assert len(scores) == model.n_iter_ == 6
     assert scores[-1] == pytest.approx(model.score(X, y))
     assert scores[-1] > scores[0]  # the copies were taken epoch by epoch
+
+
+def test_an_integer_hidden_layer_size_is_one_layer():
+    """hidden_layer_sizes=7 is (7,), as in MLPRegressor."""
+    X, y = noisy_sine(200)
+    settings = dict(max_iter=3, random_state=0)
+    as_int = MLPApproximator(hidden_layer_sizes=7, **settings).fit(X, y)
+    as_tuple = MLPApproximator(hidden_layer_sizes=(7,), **settings).fit(X, y)
+    assert [w.shape for w in as_int.coefs_] == [(1, 7), (7, 1)]
+    np.testing.assert_array_equal(as_int.predict(X), as_tuple.predict(X))
+
+
+def test_n_iter_counts_the_epochs_of_the_last_fit_and_the_warning_agrees():
+    """As in MLPRegressor, n_iter_ == max_iter says that max_iter ended the fit."""
+    X, y = noisy_sine(100)
+    model = MLPApproximator(
+        hidden_layer_sizes=(4,), max_iter=3, tol=0.0, warm_start=True, random_state=0
+    )
+    for fit_number in (1, 2):
+        with pytest.warns(ConvergenceWarning, match=r"max_iter=3 epochs \(n_iter_=3\)"):
+            model.fit(X, y)
+        assert model.n_iter_ == model.max_iter
+        assert len(model.loss_curve_) == 3 * fit_number
+        assert model.t_ == 300 * fit_number
+    model.partial_fit(X, y)  # one more epoch
+    assert model.n_iter_ == 4
+    assert len(model.loss_curve_) == 7
+
+
+def test_partial_fit_refuses_early_stopping():
+    """As in MLPRegressor: one epoch on a chunk has nothing to hold out."""
+    X, y = noisy_sine(100)
+    model = MLPApproximator(hidden_layer_sizes=(4,), early_stopping=True)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        model.partial_fit(X, y)
+    assert not hasattr(model, "coefs_")
+    model.set_params(early_stopping=False).partial_fit(X, y)
+    assert model.n_iter_ == 1
+
+
+def test_no_convergence_warning_for_a_fixed_number_of_epochs():
+    X, y = noisy_sine(100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = MLPApproximator(
+            hidden_layer_sizes=(4,), max_iter=3, n_iter_no_change=np.inf
+        ).fit(X, y)
+        model.set_params(warm_start=True, early_stopping=True).fit(X, y)
+    assert model.n_iter_ == 3
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "elu", "logistic"])
+def test_every_layer_is_drawn_with_glorots_bound(activation):
+    network = make_mlp(
+        10, [300, 200], 1, [activation] * 2, np.random.RandomState(0), np.float64
+    )
+    for layer in network.dense_layers():
+        fan_in, fan_out = layer.weights.shape
+        bound = np.sqrt(6 / (fan_in + fan_out))
+        assert np.abs(layer.weights).max() <= bound
+        assert np.abs(layer.bias).max() <= bound
+        if layer.weights.size >= 1000:  # not the output layer's 200
+            # The variance of the uniform distribution on [-r, r] is r² / 3.
+            assert layer.weights.var() == pytest.approx(bound**2 / 3, rel=0.1)
+
+
+EXPECTED_OPTIMIZER_SETTINGS = {
+    "sgd": {"momentum": 0.5, "nesterov": False},
+    "rmsprop": {"rho": 0.8, "epsilon": 1e-6},
+    "adam": {"beta_1": 0.7, "beta_2": 0.99, "epsilon": 1e-6},
+}
+
+
+@pytest.mark.parametrize("solver", sorted(OPTIMIZERS))
+def test_each_solver_name_builds_its_optimizer_through_the_registry(solver):
+    X, y = noisy_sine(50)
+    model = MLPApproximator(
+        hidden_layer_sizes=(3,),
+        solver=solver,
+        learning_rate_init=0.02,
+        momentum=0.5,
+        nesterovs_momentum=False,
+        rho=0.8,
+        beta_1=0.7,
+        beta_2=0.99,
+        epsilon=1e-6,
+    ).partial_fit(X, y)
+    optimizer = model._optimizer
+    assert type(optimizer) is OPTIMIZERS[solver]
+    assert optimizer.learning_rate == 0.02
+    assert set(optimizer.hyperparameters) <= set(model.get_params())
+    for name, value in EXPECTED_OPTIMIZER_SETTINGS[solver].items():
+        assert getattr(optimizer, name) == value

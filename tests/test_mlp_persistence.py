@@ -112,3 +112,22 @@ def test_the_exposed_coefficients_are_the_trained_arrays_after_loading(data):
     loaded.coefs_[-1][...] = 0
     loaded.intercepts_[-1][...] = 2.5
     np.testing.assert_array_equal(loaded.predict(X), np.full(len(X), 2.5))
+
+
+@pytest.mark.parametrize("round_trip", [joblib_round_trip, pickle_round_trip])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lbfgs_warm_start_after_loading_equals_one_without(round_trip, dtype, data):
+    """lbfgs has no partial_fit: a warm-started fit continues instead."""
+    X, y = data
+    X = X.astype(dtype)
+    model = fitted({"solver": "lbfgs"}, X, y, dtype).set_params(warm_start=True)
+    loaded = round_trip(model)
+    before = model.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+        loaded.fit(X, y)
+    assert not np.array_equal(model.predict(X), before)  # training did move it
+    assert_same_weights(model, loaded)
+    assert loaded.loss_curve_ == model.loss_curve_
+    assert loaded.coefs_[0].dtype == dtype

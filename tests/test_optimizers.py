@@ -27,7 +27,7 @@ def test_plain_sgd():
 
 def test_sgd_classical_momentum():
     lr, mu = 0.1, 0.9
-    history = run(SGD, learning_rate=lr, momentum=mu, nesterov=False)
+    history = run(SGD, learning_rate=lr, momentum=mu, nesterovs_momentum=False)
     v1 = -lr * GRADS[0]
     v2 = mu * v1 - lr * GRADS[1]
     np.testing.assert_allclose(history[0], THETA + v1)
@@ -36,7 +36,7 @@ def test_sgd_classical_momentum():
 
 def test_sgd_nesterov_momentum():
     lr, mu = 0.1, 0.9
-    history = run(SGD, learning_rate=lr, momentum=mu, nesterov=True)
+    history = run(SGD, learning_rate=lr, momentum=mu, nesterovs_momentum=True)
     v1 = -lr * GRADS[0]
     theta1 = THETA + mu * v1 - lr * GRADS[0]
     v2 = mu * v1 - lr * GRADS[1]

@@ -79,9 +79,10 @@ def _reusable(cache, name, shape, dtype, fill=None):
 
     Training repeats the same matrix products batch after batch. Writing them
     into arrays kept from the previous batch spares NumPy a fresh allocation of
-    the output, which for arrays of a few hundred kilobytes costs as much as a
-    third of the product itself. A fresh array is filled with ``fill`` when
-    given, and left uninitialised otherwise.
+    the output, which for arrays of a few hundred kilobytes is a sizeable part
+    of the cost of the product itself (benchmarks/bench_mlp_kernels.py
+    measures it). A fresh array is filled with ``fill`` when given, and left
+    uninitialised otherwise.
     """
     array = cache.get(name)
     if array is None or array.shape != shape or array.dtype != dtype:
@@ -180,7 +181,8 @@ class Dense(_LayerWithParameters):
         grad_weights, grad_bias = self.grads
         np.matmul(self._input.T, grad_output, out=grad_weights)
         # The column sums as a product with a vector of ones: BLAS's
-        # matrix-vector product takes half the time of NumPy's reduction.
+        # matrix-vector product is faster than NumPy's reduction over rows
+        # (benchmarks/bench_mlp_kernels.py).
         ones = _reusable(
             self._work, "ones", grad_output.shape[:1], grad_bias.dtype, fill=1
         )
@@ -192,8 +194,8 @@ class Dense(_LayerWithParameters):
         grad_input = _reusable(self._work, "grad_input", shape, self.weights.dtype)
         if self.weights.shape[1] == 1:
             # One output (a regression head): G Wᵀ is an outer product, which a
-            # broadcast multiplication computes in half the time of BLAS's
-            # general product with an inner dimension of 1.
+            # broadcast multiplication computes faster than BLAS's general
+            # product with an inner dimension of 1 (bench_mlp_kernels.py).
             return np.multiply(grad_output, self.weights.T, out=grad_input)
         return np.matmul(grad_output, self.weights.T, out=grad_input)
 
@@ -487,19 +489,19 @@ def bind_in_order(layers, params, grads):
     return start
 
 
-def initialize_dense(fan_in, fan_out, initialization, random_state, dtype):
-    """A Dense layer with weights and bias drawn for the given activation.
+def initialize_dense(fan_in, fan_out, random_state, dtype):
+    """A Dense layer with weights and bias drawn uniformly on [−r, r].
 
-    Both are uniform on [−r, r]: r = √(6 / fan_in) for ``'he'`` (He et al.,
-    2015), r = √(6 / (fan_in + fan_out)) for ``'glorot'`` (Glorot & Bengio,
-    2010). The bias is drawn too, not set to zero: with zero biases every
-    rectifier in the first layer would bend at the origin of the inputs, and a
-    one-dimensional input in [0, 1] would see no bend at all.
+    r = √(6 / (fan_in + fan_out)), Glorot & Bengio's (2010) bound, which
+    scikit-learn's MLPRegressor uses for every activation but the logistic. It
+    serves the rectifiers too: He et al.'s (2015) larger √(6 / fan_in), made
+    for deep rectifier networks without normalization, fitted worse at the
+    depths an MLP regressor has (benchmarks/bench_mlp_parity.md). The bias is
+    drawn too, not set to zero: with zero biases every rectifier in the first
+    layer would bend at the origin of the inputs, and a one-dimensional input
+    in [0, 1] would see no bend at all.
     """
-    if initialization == "he":
-        bound = np.sqrt(6.0 / fan_in)
-    else:
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
+    bound = np.sqrt(6.0 / (fan_in + fan_out))
     weights = random_state.uniform(-bound, bound, size=(fan_in, fan_out))
     bias = random_state.uniform(-bound, bound, size=fan_out)
     return Dense(weights.astype(dtype), bias.astype(dtype))

@@ -1,9 +1,16 @@
 """MLPApproximator: the scikit-learn estimator around the NumPy backprop core.
 
-The estimator validates data and parameters, cuts the data into minibatches,
-watches the loss (divergence, convergence, early stopping) and keeps the fitted
-state. The arithmetic lives in the core: :mod:`._network`, :mod:`._layers`,
-:mod:`._activations`, :mod:`._losses` and :mod:`._optimizers`.
+The estimator validates data and parameters and keeps the fitted state. It
+trains in one of two ways: epochs of minibatch steps with a first-order
+optimizer (``MLPApproximator._fit_stochastic``), or L-BFGS on the whole data
+(``MLPApproximator._fit_lbfgs``). The parts of minibatch training each have
+one place: the batches (``_minibatches``), the step size (the schedule in
+:mod:`._schedules`), divergence (:class:`_DivergenceGuard`), the weights a fit
+ends with (:class:`_FinalWeights`: early stopping's best epoch, or weight
+averaging), the stopping rule (``_stopping_rule_fired``) and what the world
+sees of a fit (:class:`_Progress`: callbacks and verbose lines). The arithmetic
+lives in the core: :mod:`._network`, :mod:`._layers`, :mod:`._activations`,
+:mod:`._losses` and :mod:`._optimizers`.
 """
 
 import collections
@@ -13,17 +20,21 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.optimize
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._compat import (
     CallbackSupportMixin,
     Interval,
     Options,
     StrOptions,
+    _check_optimize_result,
     _check_sample_weight,
     _fit_context,
     init_callback_context,
@@ -39,12 +50,30 @@ from ._schedules import SCHEDULES, LearningRateSchedule
 __all__ = ["MLPApproximator", "TrainingDivergedError"]
 
 # How many times worse than at its start the objective may get before training
-# counts as diverged (see ``MLPApproximator._explosion_threshold``).
+# counts as diverged (see ``_DivergenceGuard``).
 DIVERGENCE_FACTOR = 1e6
 
 # How often the weights and optimizer state are cleared of subnormal numbers
 # (see ``flush_subnormals``).
 FLUSH_EVERY_STEPS = 100
+
+# The solver that is not a minibatch optimizer: L-BFGS takes the whole data at
+# every step (``MLPApproximator._fit_lbfgs``).
+LBFGS = "lbfgs"
+
+# Options that switch on a part of minibatch training, with the value that
+# leaves it off. L-BFGS needs the same deterministic objective at every step
+# of its line search, so with it these have no meaning: setting one is an
+# error, not silently ignored. (normalization='batch' is one too; see
+# ``_check_lbfgs_options``.)
+MINIBATCH_ONLY_OPTIONS = {
+    "early_stopping": False,
+    "average": 0,
+    "dropout": 0.0,
+    "max_grad_norm": None,
+    "warmup_epochs": 0,
+    "learning_rate": "constant",
+}
 
 
 class TrainingDivergedError(ValueError, FloatingPointError):
@@ -74,12 +103,24 @@ class TrainingDivergedError(ValueError, FloatingPointError):
     """
 
 
+def _has_minibatch_solver(estimator):
+    """Whether ``partial_fit`` exists: only minibatch solvers continue by epochs."""
+    if estimator.solver == LBFGS:
+        raise AttributeError(
+            "partial_fit needs a minibatch solver ('sgd', 'rmsprop' or 'adam'): "
+            "solver='lbfgs' optimizes over the whole data at once and cannot "
+            "continue one chunk at a time."
+        )
+    return True
+
+
 class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Multilayer perceptron regressor trained by backpropagation in NumPy.
 
     The network computes f(x) = h⁽ᴸ⁾(…h⁽¹⁾(x)) with hidden layers
     h(x) = σ(xW + b) and a linear output layer, and is trained by minibatch
-    SGD (with momentum or Nesterov momentum), RMSProp or Adam on the objective
+    SGD (with momentum or Nesterov momentum), RMSProp or Adam, or by L-BFGS on
+    the whole data, on the objective
 
     .. math::
 
@@ -93,64 +134,88 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(100,)
-        The width of each hidden layer. An empty tuple gives a linear model.
+    hidden_layer_sizes : int or array-like of int, default=(100,)
+        The width of each hidden layer; an int n is one hidden layer of n units
+        (as in MLPRegressor). An empty tuple gives a linear model.
     activation : str or list of str, default='relu'
         The hidden layers' nonlinearity σ: 'identity', 'logistic', 'tanh',
         'relu', 'leaky_relu', 'elu' or 'softplus'; a list gives one per hidden
         layer.
-    solver : {'sgd', 'rmsprop', 'adam'}, default='adam'
-        The optimizer.
+    solver : {'adam', 'sgd', 'rmsprop', 'lbfgs'}, default='adam'
+        The optimizer. 'lbfgs' minimizes J over the whole data with SciPy's
+        L-BFGS-B, often the best choice for small data sets; the parameters
+        marked "minibatch solvers" below are not used by it, and those that
+        switch on a part of minibatch training (``early_stopping``,
+        ``average``, ``dropout``, ``normalization='batch'``,
+        ``max_grad_norm``, ``warmup_epochs``, a ``learning_rate`` schedule)
+        are an error with it, as is ``partial_fit``.
     alpha : float, default=0.0001
-        Strength α of the L2 penalty on the weights (see the objective above).
+        Strength α of the L2 penalty on the weights. In J above the penalty is
+        divided by the weight of the whole training data, Σwᵢ (n without
+        sample weights), whatever the batch size. MLPRegressor divides it by
+        the size of each minibatch instead: with batches of b of n samples,
+        its ``alpha=a`` penalizes as much as ``alpha=a * n / b`` here. With
+        'lbfgs' (one batch of all the data) the same alpha is the same penalty.
     dropout : float, default=0.0
         The probability of zeroing each hidden unit in training (inverted
         dropout: the kept units are scaled by 1 / (1 − dropout), so prediction,
         which drops nothing, needs no rescaling and is deterministic).
+        Minibatch solvers.
     normalization : {None, 'batch', 'layer'}, default=None
         Normalize each hidden layer before its activation. 'batch' uses the
         minibatch's (weighted) mean and variance in training and running
-        averages of them in prediction; 'layer' normalizes each sample across
-        the layer's units, the same way in training and prediction.
+        averages of them in prediction (minibatch solvers); 'layer' normalizes
+        each sample across the layer's units, the same way in training and
+        prediction.
     skip_connections : bool, default=False
         Make each hidden layer residual, h ← h P + σ(h W + b), with P the
         identity where the widths match and a learned projection elsewhere.
         Residual connections let deep networks train.
     batch_size : int or 'auto', default='auto'
-        Minibatch size; 'auto' is ``min(200, n_samples)``.
+        Minibatch size; 'auto' is ``min(200, n_samples)``. Minibatch solvers.
     learning_rate_init : float, default=0.001
-        The initial step size α₀ of the optimizer.
+        The initial step size α₀ of the optimizer. Minibatch solvers.
     learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
             default='constant'
         How the step size changes over the updates t = 0, 1, …: 'constant'
         keeps α₀; 'invscaling' uses α₀ / (t + 1)^power_t; 'adaptive' divides
         it by 5 each time training stops improving (see ``tol``) instead of
         stopping, until it falls below 1e-6; 'cosine' anneals it from α₀ to 0
-        along half a cosine over ``max_iter`` epochs.
+        along half a cosine over ``max_iter`` epochs. Minibatch solvers.
     power_t : float, default=0.5
         The exponent of 'invscaling'.
     warmup_epochs : float, default=0
-        Ramp the step size up linearly over this many epochs first.
+        Ramp the step size up linearly over this many epochs first. Minibatch
+        solvers.
     max_grad_norm : float or None, default=None
         Scale each minibatch's gradient down so that its norm, over all
-        parameters together, is at most this.
+        parameters together, is at most this. Minibatch solvers.
     max_iter : int, default=200
-        The maximum number of epochs (passes over the training data).
+        The maximum number of epochs (passes over the training data) of a fit;
+        for 'lbfgs', the maximum number of its iterations.
+    max_fun : int, default=15000
+        'lbfgs' only: the maximum number of evaluations of J (each a forward
+        and backward pass over the data), as in MLPRegressor.
     shuffle : bool, default=True
-        Whether to shuffle the samples before each epoch.
+        Whether to shuffle the samples before each epoch. Minibatch solvers.
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling and the validation split.
     tol : float, default=1e-5
-        Training stops when the training loss (or, with early stopping, the
-        validation score) has not improved by at least ``tol`` for
-        ``n_iter_no_change`` consecutive epochs.
-    n_iter_no_change : int, default=20
-        See ``tol``.
+        Minibatch solvers stop when the training objective (or, with early
+        stopping, the validation score) has not improved by at least ``tol``
+        for ``n_iter_no_change`` consecutive epochs. 'lbfgs' stops when no
+        component of the gradient of J is larger than ``tol``.
+    n_iter_no_change : int or np.inf, default=20
+        See ``tol``. ``np.inf`` switches the rule off: every fit trains
+        ``max_iter`` epochs, on purpose, and reaching them raises no
+        ConvergenceWarning. Minibatch solvers.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (or use the
         ``X_val``, ``y_val`` passed to ``fit``), stop when its R² stops
         improving, and restore the weights of the best epoch. Repeats of a
         sample are held out together, so none leaks into the validation data.
+        Minibatch solvers, and not ``partial_fit``, which has nothing to hold
+        out.
     validation_fraction : float, default=0.1
         The fraction held out for early stopping.
     average : int, default=0
@@ -160,7 +225,8 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         The mean smooths out the jitter of the last minibatch steps. 0 turns
         averaging off; ``partial_fit`` never averages. It cannot be combined
         with ``early_stopping``, which chooses the final weights its own way.
-        Batch normalization's running statistics are not averaged.
+        Batch normalization's running statistics are not averaged. Minibatch
+        solvers.
     warm_start : bool, default=False
         If True, ``fit`` continues from the current weights (with a fresh
         optimizer state) instead of initialising new ones.
@@ -179,7 +245,8 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     huber_delta : float, default=1.0
         Where Huber's loss turns from quadratic to linear.
     verbose : bool or int, default=False
-        Print one line per epoch: loss, validation score, elapsed time.
+        Print one line per epoch (per iteration for 'lbfgs'): loss, validation
+        score, elapsed time.
 
     Attributes
     ----------
@@ -188,18 +255,29 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         blocks, nor the scales of the normalization layers).
     intercepts_ : list of ndarray of shape (fan_out,)
         The bias of each layer.
+    loss_ : float
+        The training objective J after the last epoch (or 'lbfgs' iteration).
     loss_curve_ : list of float
-        The training objective J, averaged over each epoch's minibatches.
+        The training objective J of every epoch since the weights were
+        initialised, averaged over each epoch's minibatches (for 'lbfgs', J
+        after each iteration). Warm-started fits and ``partial_fit`` calls
+        append to it; epochs are numbered by their place in it (in messages
+        and verbose lines).
     best_loss_ : float or None
         The lowest value of ``loss_curve_``; None with early stopping.
     validation_scores_ : list of float or None
-        R² on the validation data after each epoch; None without validation data.
+        R² on the validation data after each epoch of the last fit; None
+        without validation data.
     best_validation_score_ : float or None
         The best of ``validation_scores_``.
     n_iter_ : int
-        The number of epochs run.
+        The number of epochs (for 'lbfgs', iterations) the last ``fit`` ran,
+        counted from 0 with or without ``warm_start``, as in MLPRegressor, so
+        ``n_iter_ == max_iter`` says that ``max_iter`` ended the fit. Each
+        ``partial_fit`` adds one.
     t_ : int
-        The number of training samples seen, over all epochs.
+        The number of training samples the minibatch solvers have seen, over
+        all epochs since the weights were initialised.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -213,21 +291,48 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     Notes
     -----
-    The weights are drawn with He initialisation for the rectifier family and
-    Glorot initialisation otherwise. float32 inputs give float32 weights and
-    predictions; the dtype is fixed by the first fit, and later inputs are cast
-    to it.
+    Every layer's weights and biases are drawn uniformly with Glorot's bound
+    √(6 / (fan_in + fan_out)), for every activation. float32 inputs give
+    float32 weights and predictions ('lbfgs' included: SciPy works in float64,
+    and the parameters are cast at the boundary); the dtype is fixed by the
+    first fit, and later inputs are cast to it.
 
     If the objective stops being finite, or grows a million-fold above its
     starting value (or above the loss of predicting zero), training stops with
     :class:`TrainingDivergedError`, naming the epoch, and the estimator keeps
     the last finite weights: lower ``learning_rate_init`` or scale the inputs.
 
+    **Coming from MLPRegressor.** The parameters the two share have the same
+    names and defaults, and ``MLPApproximator`` can take its place in working
+    code, with these differences, all on purpose:
+
+    - ℓ is the squared error, not half of it, so ``loss_``, ``loss_curve_``
+      and the gradient (which ``tol`` bounds for 'lbfgs') are twice
+      MLPRegressor's; ``alpha`` is relative to the whole data (see above).
+    - ``tol=1e-5`` and ``n_iter_no_change=20`` by default (MLPRegressor: 1e-4
+      and 10), and a fit stops after ``n_iter_no_change`` epochs without
+      progress, where MLPRegressor waits one more. With
+      ``n_iter_no_change=np.inf`` reaching ``max_iter`` is no ConvergenceWarning.
+    - Divergence raises :class:`TrainingDivergedError`, a ValueError, during
+      training, and keeps finite weights; MLPRegressor raises a ValueError
+      once its solver ends with non-finite weights, or records NaN validation
+      scores.
+    - ``partial_fit`` adds one to ``n_iter_``; MLPRegressor sets it to 1.
+    - The early-stopping split keeps repeated samples on one side and holds
+      out a fraction of the sample weight; MLPRegressor uses
+      :func:`~sklearn.model_selection.train_test_split`.
+    - Sparse input and ``loss='poisson'`` are not supported; the logistic
+      activation's bound is Glorot's too, where MLPRegressor uses
+      √(2 / (fan_in + fan_out)).
+
     References
     ----------
     Rumelhart, Hinton & Williams (1986), "Learning representations by
     back-propagating errors". Kingma & Ba (2015), "Adam: a method for
-    stochastic optimization".
+    stochastic optimization". Glorot & Bengio (2010), "Understanding the
+    difficulty of training deep feedforward neural networks". Byrd, Lu,
+    Nocedal & Zhu (1995), "A limited memory algorithm for bound constrained
+    optimization".
 
     Examples
     --------
@@ -242,6 +347,13 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     True
     >>> [w.shape for w in model.coefs_]
     [(1, 32), (32, 32), (32, 1)]
+
+    L-BFGS on the whole data, for a small problem:
+
+    >>> model = MLPApproximator(hidden_layer_sizes=16, solver="lbfgs",
+    ...                         max_iter=500, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.99
+    True
     """
 
     _parameter_constraints: dict = {
@@ -250,7 +362,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions(set(OPTIMIZERS))],
+        "solver": [StrOptions({*OPTIMIZERS, LBFGS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -265,6 +377,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         "normalization": [StrOptions(set(NORMALIZATIONS)), None],
         "skip_connections": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -287,6 +400,8 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
     }
 
+    # Longer than 60 lines, as scikit-learn's convention has it: one line per
+    # parameter in the signature and one storing it, nothing else.
     def __init__(
         self,
         hidden_layer_sizes=(100,),
@@ -304,6 +419,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         warmup_epochs=0,
         max_grad_norm=None,
         max_iter=200,
+        max_fun=15000,
         shuffle=True,
         random_state=None,
         tol=1e-5,
@@ -336,6 +452,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.warmup_epochs = warmup_epochs
         self.max_grad_norm = max_grad_norm
         self.max_iter = max_iter
+        self.max_fun = max_fun
         self.shuffle = shuffle
         self.random_state = random_state
         self.tol = tol
@@ -387,51 +504,43 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         -------
         self : MLPApproximator
         """
-        if (X_val is None) != (y_val is None):
-            raise ValueError("X_val and y_val must be given together.")
-        if sample_weight_val is not None and X_val is None:
-            raise ValueError("sample_weight_val was given without X_val and y_val.")
-        if self.average and self.early_stopping:
-            raise ValueError(
-                f"average={self.average} and early_stopping=True both choose the "
-                "final weights; set average=0 or early_stopping=False."
-            )
+        self._check_fit_options(X_val, y_val, sample_weight_val)
         continuing = self.warm_start and hasattr(self, "coefs_")
         X, y, sample_weight = self._validate_training_data(
             X, y, sample_weight, reset=not continuing
         )
         if not continuing:
             self._initialize(X, y)
-        self._optimizer = self._make_optimizer()
-
-        validation = None
-        if X_val is not None:
-            validation = self._validate_training_data(
-                X_val, y_val, sample_weight_val, reset=False
-            )
-        elif self.early_stopping:
-            X, y, sample_weight, validation = self._split_validation(
-                X, y, sample_weight
-            )
+        X, y, sample_weight, validation = self._validation_data(
+            X, y, sample_weight, X_val, y_val, sample_weight_val
+        )
         self.validation_scores_ = None if validation is None else []
         self.best_validation_score_ = None
-        self._train(
+        self.n_iter_ = 0
+        if self.solver == LBFGS:
+            self._fit_lbfgs(X, y, sample_weight, validation)
+            return self
+        self._optimizer = self._make_optimizer()
+        self._fit_stochastic(
             X,
             y,
             sample_weight,
             validation,
             max_epochs=self.max_iter,
             average_epochs=self.average,
+            warn_at_max_iter=True,
         )
         return self
 
+    @available_if(_has_minibatch_solver)
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch over (X, y), continuing from the current state.
 
         The weights and the optimizer state carry over between calls; the first
-        call initialises them. There is no early stopping.
+        call initialises them. There is no early stopping. Only the minibatch
+        solvers have this method.
 
         Parameters
         ----------
@@ -443,6 +552,12 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         -------
         self : MLPApproximator
         """
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: one epoch on "
+                "the data given leaves nothing to hold out. Set "
+                "early_stopping=False to train chunk by chunk, or call fit."
+            )
         first_call = not hasattr(self, "coefs_")
         X, y, sample_weight = self._validate_training_data(
             X, y, sample_weight, reset=first_call
@@ -453,7 +568,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self.best_validation_score_ = None
         if getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer()
-        self._train(X, y, sample_weight, validation=None, max_epochs=1)
+        self._fit_stochastic(X, y, sample_weight, validation=None, max_epochs=1)
         return self
 
     def predict(self, X):
@@ -499,7 +614,41 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    # ------------------------------------------------------------ internals
+    # ------------------------------------------------- validation and set-up
+
+    def _check_fit_options(self, X_val, y_val, sample_weight_val):
+        """Refuse combinations of fit's arguments and options that mean nothing."""
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        if sample_weight_val is not None and X_val is None:
+            raise ValueError("sample_weight_val was given without X_val and y_val.")
+        if self.average and self.early_stopping:
+            raise ValueError(
+                f"average={self.average} and early_stopping=True both choose the "
+                "final weights; set average=0 or early_stopping=False."
+            )
+        if self.solver == LBFGS:
+            self._check_lbfgs_options()
+
+    def _check_lbfgs_options(self):
+        """L-BFGS has no minibatches: refuse the options that need them."""
+        offending = {
+            name: off
+            for name, off in MINIBATCH_ONLY_OPTIONS.items()
+            if getattr(self, name) != off
+        }
+        if self.normalization == "batch":
+            offending["normalization"] = "layer"
+        if offending:
+            settings = ", ".join(
+                f"{name}={getattr(self, name)!r}" for name in offending
+            )
+            instead = ", ".join(f"{name}={off!r}" for name, off in offending.items())
+            raise ValueError(
+                f"solver='lbfgs' takes the whole data at every step, so {settings} "
+                "(a part of minibatch training) has no meaning with it. Set "
+                f"{instead}, or choose solver='adam', 'sgd' or 'rmsprop'."
+            )
 
     def _validate_training_data(self, X, y, sample_weight, reset):
         dtype = [np.float64, np.float32] if reset else self._dtype
@@ -530,7 +679,9 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return X, y, sample_weight
 
     def _hidden_activations(self):
-        sizes = list(self.hidden_layer_sizes)
+        """The hidden layers' widths and activation names, one of each per layer."""
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
         if any(not isinstance(s, Integral) or s < 1 for s in sizes):
             raise ValueError(
                 "hidden_layer_sizes must contain positive integers, got "
@@ -570,6 +721,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             skip_connections=self.skip_connections,
         )
         self._bind_fitted_parameters()
+        self._optimizer = None
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
@@ -600,37 +752,42 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.intercepts_ = [layer.bias for layer in dense_layers]
 
     def _make_optimizer(self):
-        """A fresh optimizer, and the learning-rate schedule that drives it."""
+        """A fresh optimizer, found by the solver's name alone, and its schedule.
+
+        Each optimizer names the estimator parameters it takes
+        (``hyperparameters``); the schedule drives its ``learning_rate``.
+        """
+        optimizer = OPTIMIZERS[self.solver]
+        settings = {name: getattr(self, name) for name in optimizer.hyperparameters}
         self._schedule = LearningRateSchedule(
             self.learning_rate, self.learning_rate_init, power_t=self.power_t
         )
-        params = [self._network.flat_params]
-        if self.solver == "sgd":
-            return OPTIMIZERS["sgd"](
-                params,
-                learning_rate=self.learning_rate_init,
-                momentum=self.momentum,
-                nesterov=self.nesterovs_momentum,
-            )
-        if self.solver == "rmsprop":
-            return OPTIMIZERS["rmsprop"](
-                params,
-                learning_rate=self.learning_rate_init,
-                rho=self.rho,
-                epsilon=self.epsilon,
-            )
-        return OPTIMIZERS["adam"](
-            params,
+        return optimizer(
+            [self._network.flat_params],
             learning_rate=self.learning_rate_init,
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
+            **settings,
         )
 
     def _make_loss(self):
         if self.loss == "huber":
             return LOSSES["huber"](delta=self.huber_delta)
         return LOSSES[self.loss]()
+
+    def _l2_scale(self, sample_weight, n_samples):
+        """α / Σw, the factor of Σ‖W‖² in J (see the class docstring)."""
+        total_weight = n_samples if sample_weight is None else sample_weight.sum()
+        return self.alpha / total_weight
+
+    def _validation_data(self, X, y, sample_weight, X_val, y_val, sample_weight_val):
+        """The data to train on, and the validation data (None without)."""
+        if X_val is not None:
+            validation = self._validate_training_data(
+                X_val, y_val, sample_weight_val, reset=False
+            )
+            return X, y, sample_weight, validation
+        if self.early_stopping:
+            return self._split_validation(X, y, sample_weight)
+        return X, y, sample_weight, None
 
     def _split_validation(self, X, y, sample_weight):
         """Hold out about ``validation_fraction`` of the weight for validation.
@@ -660,9 +817,9 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         )
         if n_groups_held_out >= len(group_order):
             raise ValueError(
-                "early_stopping needs at least 2 distinct samples to validate on "
-                "and 1 with positive weight to train on; "
-                f"got {X.shape[0]} sample{'s' if X.shape[0] != 1 else ''} "
+                "The validation set is too small: early_stopping needs at least 2 "
+                "distinct samples to validate on and 1 with positive weight to "
+                f"train on; got {X.shape[0]} sample{'s' if X.shape[0] != 1 else ''} "
                 f"({len(distinct)} distinct)."
             )
         held_out = np.zeros(len(distinct), dtype=bool)
@@ -684,118 +841,247 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             return y_pred.ravel()
         return y_pred
 
-    def _train(self, X, y, sample_weight, validation, max_epochs, average_epochs=0):
-        """Run up to ``max_epochs`` epochs of minibatch training.
+    # ------------------------------------------------------ minibatch solvers
 
-        With ``average_epochs``, end with the mean of the weights after each of
-        the last ``average_epochs`` epochs run (weight averaging).
+    def _fit_stochastic(
+        self,
+        X,
+        y,
+        sample_weight,
+        validation,
+        max_epochs,
+        *,
+        average_epochs=0,
+        warn_at_max_iter=False,
+    ):
+        """Minibatch training: up to ``max_epochs`` passes over the data.
+
+        Each epoch is the minibatch steps of :meth:`_run_epoch`, then the
+        record of it and the checks between epochs. ``average_epochs`` asks for
+        the mean of the weights of the last epochs at the end (see ``average``).
         """
         n_samples = X.shape[0]
-        batch_size = (
-            min(200, n_samples)
-            if self.batch_size == "auto"
-            else min(self.batch_size, n_samples)
+        batch_size = self._batch_size(n_samples)
+        self._schedule.plan(
+            self.max_iter, -(-n_samples // batch_size), self.warmup_epochs
         )
-        batches_per_epoch = -(-n_samples // batch_size)
-        self._schedule.total_steps = self.max_iter * batches_per_epoch
-        self._schedule.warmup_steps = round(self.warmup_epochs * batches_per_epoch)
-        total_weight = n_samples if sample_weight is None else sample_weight.sum()
-        # The L2 term α‖W‖² / Σw, spread over the batches of an epoch.
-        l2_scale = self.alpha / total_weight
         loss = self._make_loss()
-        network, optimizer, schedule = self._network, self._optimizer, self._schedule
+        l2_scale = self._l2_scale(sample_weight, n_samples)
+        guard = _DivergenceGuard(self, loss)
         early_stopping = self.early_stopping and validation is not None
-        best_state = None
-        # The weights after each of the last ``average_epochs`` epochs: which
-        # epoch is the last is known only once a stopping rule has fired.
-        recent_weights = collections.deque(maxlen=average_epochs)
-        explosion_threshold = None
-        start = time.perf_counter()
-        # scikit-learn's callbacks (progress bars, scoring monitors) see the fit
-        # as a task with one subtask per epoch.
-        fit_task = init_callback_context(self, max_subtasks=max_epochs)
-        fit_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
-
+        final_weights = _FinalWeights(self._network, early_stopping, average_epochs)
+        progress = _Progress(self, X, y, max_epochs, unit="epoch")
         for _ in range(max_epochs):
-            epoch_task = fit_task.subcontext(task_name="epoch")
-            epoch_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
-            epoch = self.n_iter_ + 1
-            last_finite = network.snapshot()
-            order = (
-                self._random_state.permutation(n_samples)
-                if self.shuffle
-                else np.arange(n_samples)
+            progress.begin_step()
+            guard.begin_epoch(len(self.loss_curve_) + 1)
+            objective = self._run_epoch(
+                X, y, sample_weight, batch_size, loss, l2_scale, guard
             )
-            epoch_objective = 0.0
-            # Overflow is detected below and reported with advice; NumPy's
-            # warnings on the way there would only repeat it less clearly.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                for batch_start in range(0, n_samples, batch_size):
-                    batch = order[batch_start : batch_start + batch_size]
-                    batch_weight = (
-                        None if sample_weight is None else sample_weight[batch]
-                    )
-                    objective = network.compute_gradients(
-                        X[batch], y[batch], loss, batch_weight, l2_scale
-                    )
-                    if explosion_threshold is None:
-                        explosion_threshold = self._explosion_threshold(
-                            objective, y[batch], loss, batch_weight
-                        )
-                    if not objective <= explosion_threshold:
-                        self._diverged(epoch, last_finite, objective)
-                    if self.max_grad_norm is not None:
-                        network.clip_gradients(self.max_grad_norm)
-                    optimizer.learning_rate = schedule.rate(optimizer.n_steps)
-                    optimizer.update_params([network.flat_params], [network.flat_grads])
-                    if optimizer.n_steps % FLUSH_EVERY_STEPS == 0:
-                        flush_subnormals(
-                            [network.flat_params, *optimizer.state_arrays()]
-                        )
-                    epoch_objective += objective * (
-                        len(batch) if sample_weight is None else batch_weight.sum()
-                    )
-            learned = [network.flat_params, *network.buffers]
-            if not all(np.isfinite(a).all() for a in learned):
-                self._diverged(epoch, last_finite, np.inf)
-
-            epoch_objective /= total_weight
-            self.n_iter_ = epoch
+            guard.end_epoch()
             self.t_ += n_samples
-            self.loss_curve_.append(float(epoch_objective))
-            improved = self._record_epoch(epoch_objective, validation, early_stopping)
-            if early_stopping and improved:
-                best_state = network.snapshot()
-            if average_epochs:
-                recent_weights.append(network.flat_params.copy())
-            if self.verbose:
-                self._print_epoch(epoch, epoch_objective, start)
-            if epoch_task.call_on_fit_task_end(
-                estimator=self,
-                X=X,
-                y=y,
-                reconstruction_attributes=self._fitted_copy_attributes,
-            ):
-                break  # a callback asked to stop
-            if self._no_improvement_count >= self.n_iter_no_change:
-                if not schedule.on_plateau():
-                    break
-                self._no_improvement_count = 0
-                if self.verbose:
-                    print(f"Learning rate lowered to {schedule.current:.3g}")
+            self._record(objective, validation)
+            improved = self._count_stalled_epochs(early_stopping)
+            final_weights.end_epoch(improved)
+            if progress.end_step() or self._stopping_rule_fired():
+                break
         else:
-            if max_epochs > 1:
-                warnings.warn(
-                    f"{self.__class__.__name__} reached max_iter={self.max_iter} "
-                    "epochs without converging; consider raising max_iter.",
-                    ConvergenceWarning,
-                    stacklevel=3,
+            if warn_at_max_iter:
+                self._warn_max_iter_reached()
+        final_weights.apply()
+        progress.end()
+
+    def _batch_size(self, n_samples):
+        """'auto' is min(200, n_samples); no batch is larger than the data."""
+        size = 200 if self.batch_size == "auto" else self.batch_size
+        return min(size, n_samples)
+
+    def _minibatches(self, n_samples, batch_size):
+        """The sample indices of each minibatch of one epoch, shuffled if asked."""
+        order = (
+            self._random_state.permutation(n_samples)
+            if self.shuffle
+            else np.arange(n_samples)
+        )
+        for start in range(0, n_samples, batch_size):
+            yield order[start : start + batch_size]
+
+    def _run_epoch(self, X, y, sample_weight, batch_size, loss, l2_scale, guard):
+        """One pass of minibatch steps over the data; returns the mean objective.
+
+        The hot loop of training: per batch, only what each step needs.
+        """
+        network, optimizer, schedule = self._network, self._optimizer, self._schedule
+        params, grads = [network.flat_params], [network.flat_grads]
+        max_grad_norm = self.max_grad_norm
+        total = 0.0
+        # Overflow is caught by the guard and reported with advice; NumPy's
+        # warnings on the way there would only repeat it less clearly.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for batch in self._minibatches(X.shape[0], batch_size):
+                weight = None if sample_weight is None else sample_weight[batch]
+                objective = network.compute_gradients(
+                    X[batch], y[batch], loss, weight, l2_scale
                 )
-        if best_state is not None:
-            network.restore(best_state)
-        if recent_weights:
-            np.mean(recent_weights, axis=0, out=network.flat_params)
-        fit_task.call_on_fit_task_end(estimator=self, X=X, y=y)
+                if not objective <= guard.threshold:
+                    guard.check(objective, y[batch], weight)
+                if max_grad_norm is not None:
+                    network.clip_gradients(max_grad_norm)
+                optimizer.learning_rate = schedule.rate(optimizer.n_steps)
+                optimizer.update_params(params, grads)
+                if optimizer.n_steps % FLUSH_EVERY_STEPS == 0:
+                    flush_subnormals([network.flat_params, *optimizer.state_arrays()])
+                total += objective * (len(batch) if weight is None else weight.sum())
+        return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
+
+    def _count_stalled_epochs(self, early_stopping):
+        """Count the epochs in a row that made no progress by ``tol``.
+
+        Progress is a validation score better by ``tol`` with early stopping,
+        a training objective lower by ``tol`` otherwise. Returns whether this
+        epoch's weights are the best validated so far.
+        """
+        if early_stopping:
+            *earlier, score = self.validation_scores_
+            best = max(earlier, default=-np.inf)
+            stalled, improved = score < best + self.tol, score > best
+            self.best_loss_ = None
+        else:
+            # After a fit with early stopping, best_loss_ is None: start afresh.
+            best = np.inf if self.best_loss_ is None else self.best_loss_
+            stalled, improved = self.loss_ > best - self.tol, False
+            self.best_loss_ = min(best, self.loss_)
+        self._no_improvement_count = self._no_improvement_count + 1 if stalled else 0
+        return improved
+
+    def _stopping_rule_fired(self):
+        """Whether training has stopped making progress for good.
+
+        After ``n_iter_no_change`` epochs in a row without progress training
+        stops; the 'adaptive' schedule lowers the step size instead and goes
+        on, until the step size gets too small.
+        """
+        if self._no_improvement_count < self.n_iter_no_change:
+            return False
+        if not self._schedule.on_plateau():
+            return True
+        self._no_improvement_count = 0
+        if self.verbose:
+            print(f"Learning rate lowered to {self._schedule.current:.3g}")
+        return False
+
+    def _warn_max_iter_reached(self):
+        """Warn that ``max_iter`` ended the fit before the stopping rule did.
+
+        With ``n_iter_no_change=np.inf`` there is no stopping rule: the fit
+        trains ``max_iter`` epochs on purpose, and reaching them is no news.
+        """
+        if self.n_iter_no_change == np.inf:
+            return
+        warnings.warn(
+            f"{type(self).__name__} reached max_iter={self.max_iter} epochs "
+            f"(n_iter_={self.n_iter_}) before {self.n_iter_no_change} epochs in "
+            f"a row without progress by tol={self.tol}; consider raising "
+            "max_iter, or set n_iter_no_change=np.inf to train max_iter epochs "
+            "on purpose.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+
+    # ------------------------------------------------------------------ lbfgs
+
+    def _fit_lbfgs(self, X, y, sample_weight, validation):
+        """Minimize J over the whole data with SciPy's L-BFGS-B.
+
+        As MLPRegressor's lbfgs: ``maxiter=max_iter``, ``maxfun=max_fun``,
+        ``gtol=tol``, and a ConvergenceWarning when L-BFGS-B did not
+        converge. J and its gradient are the network's own forward and
+        backward pass over all the data, with the L2 term
+        (:meth:`_objective_and_gradient`).
+        """
+        network = self._network
+        start = network.snapshot()
+        self._optimizer = None  # a later partial_fit (after set_params) starts afresh
+        objective_and_gradient = self._objective_and_gradient(X, y, sample_weight)
+        progress = _Progress(self, X, y, self.max_iter, unit="iteration")
+
+        def end_iteration(intermediate_result):
+            network.flat_params[...] = intermediate_result.x
+            progress.begin_step()
+            self._record(intermediate_result.fun, validation)
+            if progress.end_step():
+                raise StopIteration  # SciPy ends the minimization
+
+        # L-BFGS-B's own arithmetic is many tiny vector operations, which a
+        # multithreaded BLAS slows down by far more than the network's products
+        # gain from threads (benchmarks/bench_mlp_parity.md), as in
+        # scikit-learn's KMeans.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result = scipy.optimize.minimize(
+                objective_and_gradient,
+                network.flat_params.astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=end_iteration,
+                options={
+                    "maxfun": self.max_fun,
+                    "maxiter": self.max_iter,
+                    "gtol": self.tol,
+                },
+            )
+        network.flat_params[...] = result.x
+        if not (np.isfinite(result.fun) and np.isfinite(network.flat_params).all()):
+            network.restore(start)
+            raise TrainingDivergedError(
+                f"Training diverged: L-BFGS reached a loss of {result.fun:.3g}. "
+                "Scale the inputs and targets (e.g. with StandardScaler). The "
+                "weights from before this fit were kept."
+            )
+        self.loss_ = self.best_loss_ = float(result.fun)
+        if not progress.stopped:
+            self.n_iter_ = _check_optimize_result(LBFGS, result, self.max_iter)
+        progress.end()
+
+    def _objective_and_gradient(self, X, y, sample_weight):
+        """The function L-BFGS minimizes: θ ↦ (J(θ), ∇J(θ)), in float64.
+
+        θ is the network's flat parameter vector; the network computes in its
+        own dtype, and θ and the gradient are cast at the boundary. The
+        gradient is a copy: the network's buffer is overwritten at the next
+        call, while L-BFGS keeps the vectors it is given.
+        """
+        network, loss = self._network, self._make_loss()
+        l2_scale = self._l2_scale(sample_weight, X.shape[0])
+
+        def objective_and_gradient(theta):
+            network.flat_params[...] = theta
+            # A non-finite J is L-BFGS's to handle (it shortens its step) and
+            # ours to report if it ends there; NumPy's warnings add nothing.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                value = network.compute_gradients(X, y, loss, sample_weight, l2_scale)
+            return value, network.flat_grads.astype(np.float64)
+
+        return objective_and_gradient
+
+    # ------------------------------------------------------ the training record
+
+    def _record(self, objective, validation):
+        """Add an epoch (or L-BFGS iteration) with this objective to the record."""
+        self.n_iter_ += 1
+        self.loss_ = float(objective)
+        self.loss_curve_.append(self.loss_)
+        if validation is not None:
+            self.validation_scores_.append(self._validation_score(validation))
+            self.best_validation_score_ = max(self.validation_scores_)
+
+    def _validation_score(self, validation):
+        X_val, y_val, sw_val = validation
+        return float(
+            r2_score(
+                y_val.ravel() if self.n_outputs_ == 1 else y_val,
+                self._forward(X_val),
+                sample_weight=sw_val,
+            )
+        )
 
     def _fitted_copy_attributes(self):
         """What a copy of this estimator needs to predict as it is now.
@@ -810,64 +1096,133 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             "intercepts_": [layer.bias for layer in dense_layers],
         }
 
-    def _record_epoch(self, epoch_objective, validation, early_stopping):
-        """Update the stopping counters; return whether this epoch is the best."""
-        if validation is not None:
-            X_val, y_val, sw_val = validation
-            score = r2_score(
-                y_val.ravel() if self.n_outputs_ == 1 else y_val,
-                self._forward(X_val),
-                sample_weight=sw_val,
-            )
-            self.validation_scores_.append(float(score))
-        if early_stopping:
-            self.best_loss_ = None
-            best = self.best_validation_score_
-            if best is None or score > best:
-                self.best_validation_score_ = float(score)
-            no_progress = best is not None and score < best + self.tol
-            self._no_improvement_count = (
-                self._no_improvement_count + 1 if no_progress else 0
-            )
-            return best is None or score > best
-        if validation is not None:
-            self.best_validation_score_ = max(self.validation_scores_)
-        # After a fit with early stopping, best_loss_ is None: start afresh.
-        best = np.inf if self.best_loss_ is None else self.best_loss_
-        no_progress = epoch_objective > best - self.tol
-        self._no_improvement_count = (
-            self._no_improvement_count + 1 if no_progress else 0
-        )
-        self.best_loss_ = min(best, epoch_objective)
-        return False
+    def _progress_line(self, unit, elapsed):
+        """One verbose line: the last epoch's loss, validation score and time."""
+        line = f"{unit.capitalize()} {len(self.loss_curve_)}: loss = {self.loss_:.6g}"
+        if self.validation_scores_:
+            line += f", validation R² = {self.validation_scores_[-1]:.4f}"
+        return f"{line}, {elapsed:.2f} s"
 
-    @staticmethod
-    def _explosion_threshold(first_objective, y_first_batch, loss, weight):
-        """The objective above which training has exploded.
 
-        A million times the larger of the first batch's objective and the loss of
-        predicting zero: a run that gets that much worse is diverging, even while
-        its numbers are still finite (they would overflow a few steps later,
-        and the no-improvement rule might stop training first, silently).
-        """
-        zero_loss = loss.value(np.zeros_like(y_first_batch), y_first_batch, weight)
-        reference = max(first_objective, zero_loss, np.finfo(np.float64).tiny)
-        return DIVERGENCE_FACTOR * reference
+class _DivergenceGuard:
+    """Stops minibatch training when the objective explodes, keeping finite weights.
 
-    def _diverged(self, epoch, last_finite, objective):
-        self._network.restore(last_finite)
+    Training has exploded when the objective stops being finite or exceeds
+    DIVERGENCE_FACTOR times the larger of the first batch's objective and the
+    loss of predicting zero: a run that gets that much worse is diverging
+    even while its numbers are still finite (they would overflow a few steps
+    later, and the no-improvement rule might stop training first, silently).
+    The hot loop compares each batch's objective with ``threshold`` and calls
+    :meth:`check` only when it is not below: on the first batch (the threshold
+    starts at −∞) and when training explodes.
+    """
+
+    def __init__(self, estimator, loss):
+        self._estimator = estimator
+        self._loss = loss
+        self.threshold = -np.inf
+
+    def begin_epoch(self, epoch):
+        self._epoch = epoch
+        self._last_finite = self._estimator._network.snapshot()
+
+    def check(self, objective, y, sample_weight):
+        """Set the threshold on the first batch; stop training above it."""
+        if self.threshold == -np.inf:
+            zero_loss = self._loss.value(np.zeros_like(y), y, sample_weight)
+            reference = max(objective, zero_loss, np.finfo(np.float64).tiny)
+            self.threshold = DIVERGENCE_FACTOR * reference
+            if objective <= self.threshold:
+                return
+        self._stop(objective)
+
+    def end_epoch(self):
+        """Stop training if any learned number has stopped being finite."""
+        network = self._estimator._network
+        if not all(
+            np.isfinite(a).all() for a in [network.flat_params, *network.buffers]
+        ):
+            self._stop(np.inf)
+
+    def _stop(self, objective):
+        estimator, epoch = self._estimator, self._epoch
+        estimator._network.restore(self._last_finite)
         # The optimizer's moments may hold infinities too: start afresh next time.
-        self._optimizer = None
+        estimator._optimizer = None
         raise TrainingDivergedError(
             f"Training diverged in epoch {epoch}: the loss reached {objective:.3g}. "
             "Keep calm and lower your learning rate: try a smaller "
-            f"learning_rate_init (now {self.learning_rate_init}), or scale the "
-            "inputs and targets (e.g. with StandardScaler). The weights from "
+            f"learning_rate_init (now {estimator.learning_rate_init}), or scale "
+            "the inputs and targets (e.g. with StandardScaler). The weights from "
             f"before epoch {epoch} were kept."
         )
 
-    def _print_epoch(self, epoch, epoch_objective, start):
-        line = f"Epoch {epoch}: loss = {epoch_objective:.6g}"
-        if self.validation_scores_:
-            line += f", validation R² = {self.validation_scores_[-1]:.4f}"
-        print(f"{line}, {time.perf_counter() - start:.2f} s")
+
+class _FinalWeights:
+    """Which weights a minibatch fit ends with: the last, the best, or a mean.
+
+    With early stopping, the weights of the epoch with the best validation
+    score; with weight averaging, the mean of the weights after each of the
+    last ``average_epochs`` epochs (which epoch is the last is known only once
+    a stopping rule has fired); otherwise the last weights.
+    """
+
+    def __init__(self, network, early_stopping, average_epochs):
+        self._network = network
+        self._early_stopping = early_stopping
+        self._best = None
+        self._recent = collections.deque(maxlen=average_epochs)
+
+    def end_epoch(self, improved):
+        if self._early_stopping and improved:
+            self._best = self._network.snapshot()
+        if self._recent.maxlen:
+            self._recent.append(self._network.flat_params.copy())
+
+    def apply(self):
+        if self._best is not None:
+            self._network.restore(self._best)
+        if self._recent:
+            np.mean(self._recent, axis=0, out=self._network.flat_params)
+
+
+class _Progress:
+    """What the world sees of a fit: scikit-learn's callbacks and verbose lines.
+
+    The callbacks (progress bars, scoring monitors) see the fit as a task with
+    one subtask per epoch (per iteration for L-BFGS), and may ask to stop after
+    any of them. With ``verbose``, each prints a line.
+    """
+
+    def __init__(self, estimator, X, y, max_steps, unit):
+        self._estimator, self._X, self._y = estimator, X, y
+        self._unit = unit
+        self._start = time.perf_counter()
+        self.stopped = False
+        self._task = init_callback_context(estimator, max_subtasks=max_steps)
+        self._task.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
+
+    def begin_step(self):
+        self._step = self._task.subcontext(task_name=self._unit)
+        self._step.call_on_fit_task_begin(
+            estimator=self._estimator, X=self._X, y=self._y
+        )
+
+    def end_step(self):
+        """Report the step just recorded; return whether a callback asked to stop."""
+        estimator = self._estimator
+        if estimator.verbose:
+            elapsed = time.perf_counter() - self._start
+            print(estimator._progress_line(self._unit, elapsed))
+        self.stopped = bool(
+            self._step.call_on_fit_task_end(
+                estimator=estimator,
+                X=self._X,
+                y=self._y,
+                reconstruction_attributes=estimator._fitted_copy_attributes,
+            )
+        )
+        return self.stopped
+
+    def end(self):
+        self._task.call_on_fit_task_end(estimator=self._estimator, X=self._X, y=self._y)

@@ -213,15 +213,10 @@ def make_mlp(
     layers = []
     fan_in = n_features
     for width, name in zip(hidden_layer_sizes, activations):
-        activation = ACTIVATIONS[name]
-        block = [
-            initialize_dense(
-                fan_in, width, activation.initialization, random_state, dtype
-            )
-        ]
+        block = [initialize_dense(fan_in, width, random_state, dtype)]
         if normalization is not None:
             block.append(NORMALIZATIONS[normalization](width, dtype))
-        block.append(ActivationLayer(activation))
+        block.append(ActivationLayer(ACTIVATIONS[name]))
         if dropout:
             # A stream of its own, so that the masks do not depend on how many
             # numbers the shuffling of the data has drawn (which depends on n).
@@ -231,7 +226,7 @@ def make_mlp(
             projection = None
             if fan_in != width:
                 projection = initialize_dense(
-                    fan_in, width, "glorot", random_state, dtype
+                    fan_in, width, random_state, dtype
                 ).weights
             layers.append(Residual(block, projection))
         else:
@@ -243,5 +238,5 @@ def make_mlp(
         # layer's first steps (and so the usable learning rate) independent of
         # depth, as in pre-norm transformers.
         layers.append(NORMALIZATIONS[normalization](fan_in, dtype))
-    layers.append(initialize_dense(fan_in, n_outputs, "glorot", random_state, dtype))
+    layers.append(initialize_dense(fan_in, n_outputs, random_state, dtype))
     return Network(layers)

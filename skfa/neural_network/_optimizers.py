@@ -5,6 +5,9 @@ Every optimizer follows one contract, the one scikit-learn's MLP uses:
 any per-parameter state (velocities, moment estimates) lives in lists aligned
 with ``params``. The learning rate is the attribute ``learning_rate``, so a
 schedule can change it between steps without knowing which optimizer it drives.
+Each class names its other settings in ``hyperparameters``: an estimator builds
+any optimizer of ``OPTIMIZERS`` from its name alone, passing those settings by
+name.
 
 The arithmetic is written in place, through one scratch array per parameter,
 so that a step allocates nothing: at hundreds of steps an epoch, temporary
@@ -27,10 +30,11 @@ def flush_subnormals(arrays):
     """Set the entries of tiny magnitude to zero, in place.
 
     A moment estimate of a unit that has stopped receiving gradient decays
-    geometrically (β₁ = 0.9 takes it from 1 to the subnormal range in about
-    6,700 steps), and arithmetic on subnormal numbers is many times slower on
-    most CPUs. Flushing every hundred or so steps keeps the values out of that
-    range at the cost of one pass over the arrays.
+    geometrically: β₁ᵗ falls below the smallest normal float64, 2.2e-308, once
+    t > 308 ln 10 / ln(1 / β₁), about 6,700 steps for β₁ = 0.9. Arithmetic on
+    subnormal numbers is many times slower on most CPUs. Flushing every hundred
+    or so steps keeps the values out of that range at the cost of one pass over
+    the arrays.
     """
     for array in arrays:
         tiny = np.abs(array) < FLUSH_THRESHOLD[array.dtype]
@@ -39,6 +43,9 @@ def flush_subnormals(arrays):
 
 class _Optimizer:
     """Shared bookkeeping: the learning rate, the step count, scratch space."""
+
+    #: The keyword arguments of the constructor besides ``learning_rate``.
+    hyperparameters = ()
 
     def __init__(self, params, learning_rate=0.001):
         self.learning_rate = float(learning_rate)
@@ -84,14 +91,18 @@ class SGD(_Optimizer):
         The step size α.
     momentum : float, default=0.9
         The momentum μ, in [0, 1].
-    nesterov : bool, default=True
+    nesterovs_momentum : bool, default=True
         Whether to use Nesterov's accelerated gradient.
     """
 
-    def __init__(self, params, learning_rate=0.001, momentum=0.9, nesterov=True):
+    hyperparameters = ("momentum", "nesterovs_momentum")
+
+    def __init__(
+        self, params, learning_rate=0.001, momentum=0.9, nesterovs_momentum=True
+    ):
         super().__init__(params, learning_rate)
         self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
+        self.nesterov = bool(nesterovs_momentum)
         self.velocities = [np.zeros_like(p) for p in params]
 
     def state_arrays(self):
@@ -132,6 +143,8 @@ class RMSProp(_Optimizer):
     epsilon : float, default=1e-8
         ε, which keeps the step finite where ``s`` is zero.
     """
+
+    hyperparameters = ("rho", "epsilon")
 
     def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
         super().__init__(params, learning_rate)
@@ -186,6 +199,8 @@ class Adam(_Optimizer):
     epsilon : float, default=1e-8
         ε, which keeps the step finite where ``v̂`` is zero.
     """
+
+    hyperparameters = ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8

@@ -53,6 +53,15 @@ class LearningRateSchedule:
         self.warmup_steps = int(warmup_steps)
         self.current = learning_rate_init  # where 'adaptive' has got to
 
+    def plan(self, n_epochs, steps_per_epoch, warmup_epochs=0):
+        """Set T and W from epochs of ``steps_per_epoch`` updates each.
+
+        T = n_epochs · steps_per_epoch (the horizon of 'cosine'), and
+        W = round(warmup_epochs · steps_per_epoch).
+        """
+        self.total_steps = max(int(n_epochs * steps_per_epoch), 1)
+        self.warmup_steps = round(warmup_epochs * steps_per_epoch)
+
     def rate(self, step):
         """α_t for update number ``step`` (counting from 0)."""
         if self.kind == "constant":
