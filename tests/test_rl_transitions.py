@@ -56,8 +56,14 @@ def test_one_feature_states_keep_a_vector_field():
 @pytest.mark.parametrize(
     "change, message",
     [
-        ({"rewards": [0.0, np.nan, 1.0]}, r"rewards has a missing .* \(row 2: nan\)"),
-        ({"rewards": [0.0, np.inf, 1.0]}, r"rewards .* infinite value \(row 2: inf\)"),
+        (
+            {"rewards": [0.0, np.nan, 1.0]},
+            r"rewards has a missing .*, NaN or inf \(row 2: nan\)",
+        ),
+        (
+            {"rewards": [0.0, np.inf, 1.0]},
+            r"rewards .* infinite value, .* \(row 2: inf\)",
+        ),
         ({"actions": [0.5, 1, 0]}, r"actions must hold integers \(row 1: 0.5\)"),
         ({"actions": ["a", "b", "c"]}, r"actions must hold integers \(row 1: 'a'\)"),
         (

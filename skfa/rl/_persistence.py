@@ -137,6 +137,25 @@ def load_policy(path, *, trust_pickle=False):
     See Also
     --------
     save_policy : Save a policy.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import joblib
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfa.rl import load_policy, save_policy
+    >>> folder = tempfile.mkdtemp()
+    >>> policy = DummyClassifier().fit([[0.0, 0.0]], [1])
+    >>> save_policy(policy, os.path.join(folder, "policy.skops"))
+    >>> load_policy(os.path.join(folder, "policy.skops")).predict([[0.5, 0.0]])
+    array([1])
+    >>> _ = joblib.dump(policy, os.path.join(folder, "policy.joblib"))
+    >>> load_policy(os.path.join(folder, "policy.joblib"))
+    Traceback (most recent call last):
+    ...
+    skfa.rl._persistence.PolicyFileError: ...policy.joblib: not a skops file; ...
+    >>> load_policy(os.path.join(folder, "policy.joblib"), trust_pickle=True)
+    DummyClassifier()
     """
     path = os.fspath(path)
     if not os.path.isfile(path):

@@ -392,7 +392,7 @@ def _check_finite_vector(values, name):
         numbers = values.astype(np.float64)
     except (TypeError, ValueError):
         numbers = _to_float(values, name)
-    problem = f"{name} has a missing or infinite value"
+    problem = f"{name} has a missing or infinite value, NaN or inf"
     _raise_at_first(~np.isfinite(numbers), values, problem)
     return numbers
 
