@@ -497,10 +497,9 @@ INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (SIGINT)
 
 def _new_policy(args):
     from .rl import FittedQIteration
-    from .rl._default import DEFAULT_NETWORK_RUNS
 
     regressor = (
-        f"MLPApproximator (NFQ, the mean of {DEFAULT_NETWORK_RUNS} seeded runs)"
+        f"{_default_network_name()} (fitted-Q's default network, warm-started: NFQ)"
         if args.estimator == "mlp"
         else f"ExtraTreesRegressor(n_estimators={args.n_estimators})"
     )
@@ -515,6 +514,16 @@ def _new_policy(args):
         n_jobs=args.n_jobs,
         random_state=args.random_state,
     )
+
+
+def _default_network_name():
+    """The class of FittedQIteration's default regressor (a pipeline's last step)."""
+    from .rl._default import default_q_regressor
+
+    network = default_q_regressor()
+    if hasattr(network, "steps"):
+        network = network.steps[-1][1]
+    return type(network).__name__
 
 
 def _policy_to_resume(args):

@@ -12,6 +12,7 @@ pipelines and scalers), NumPy's dtypes, and scikit-learn's tree structure,
 whose node numbers are checked before anything uses them.
 """
 
+import inspect
 import os
 import tempfile
 import zipfile
@@ -229,7 +230,7 @@ def _trusted_types():
     from ..neural_network._network import NORMALIZATIONS, Network
     from ..neural_network._optimizers import OPTIMIZERS
     from ..neural_network._schedules import LearningRateSchedule
-    from ._default import as_float32
+    from ._default import default_q_regressor
     from ._fqi import FittedQIteration
 
     parts = [
@@ -247,10 +248,16 @@ def _trusted_types():
         *OPTIMIZERS.values(),
         LearningRateSchedule,
         Activation,
-        as_float32,
     ]
     for activation in ACTIVATIONS.values():
         parts += [activation.forward, activation.derivative]
+    # The functions the default regressor is built with (e.g. a
+    # FunctionTransformer's), and no others.
+    parts += [
+        value
+        for value in default_q_regressor().get_params(deep=True).values()
+        if inspect.isfunction(value)
+    ]
     names = {f"{part.__module__}.{part.__name__}" for part in parts}
     return sorted(names | {"numpy.dtype", TREE_TYPE})
 
