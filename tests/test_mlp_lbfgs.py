@@ -121,11 +121,11 @@ def test_max_fun_limits_the_evaluations_of_j():
         return lambda theta: calls.append(1) or function(theta)
 
     model._objective_and_gradient = counting
-    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
+    with pytest.warns(ConvergenceWarning, match="(?s)lbfgs.*EVALUATIONS EXCEEDS LIMIT"):
         model.fit(X, y)
-    # SciPy may finish the line search it is in: a few evaluations over.
+    # SciPy checks the count after each iteration: its line search may go over.
     assert 7 <= len(calls) <= 7 + 20
-    assert model.n_iter_ < 7
+    assert model.n_iter_ < len(calls)
 
 
 def test_warm_start_continues_and_counts_this_fit():

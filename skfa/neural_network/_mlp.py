@@ -1013,7 +1013,7 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
         # L-BFGS-B's own arithmetic is many tiny vector operations, which a
         # multithreaded BLAS slows down by far more than the network's products
-        # gain from threads (benchmarks/bench_mlp_parity.md), as in
+        # gain from threads (benchmarks/bench_mlp_kernels.md), as in
         # scikit-learn's KMeans.
         with threadpool_limits(limits=1, user_api="blas"):
             result = scipy.optimize.minimize(
