@@ -80,7 +80,7 @@ def _reusable(cache, name, shape, dtype, fill=None):
     Training repeats the same matrix products batch after batch. Writing them
     into arrays kept from the previous batch spares NumPy a fresh allocation of
     the output, which for arrays of a few hundred kilobytes is a sizeable part
-    of the cost of the product itself (benchmarks/bench_mlp_kernels.py
+    of the cost of the product itself (benchmarks/bench_mlp_kernels.md
     measures it). A fresh array is filled with ``fill`` when given, and left
     uninitialised otherwise.
     """
@@ -182,7 +182,7 @@ class Dense(_LayerWithParameters):
         np.matmul(self._input.T, grad_output, out=grad_weights)
         # The column sums as a product with a vector of ones: BLAS's
         # matrix-vector product is faster than NumPy's reduction over rows
-        # (benchmarks/bench_mlp_kernels.py).
+        # (benchmarks/bench_mlp_kernels.md).
         ones = _reusable(
             self._work, "ones", grad_output.shape[:1], grad_bias.dtype, fill=1
         )
@@ -195,7 +195,7 @@ class Dense(_LayerWithParameters):
         if self.weights.shape[1] == 1:
             # One output (a regression head): G Wᵀ is an outer product, which a
             # broadcast multiplication computes faster than BLAS's general
-            # product with an inner dimension of 1 (bench_mlp_kernels.py).
+            # product with an inner dimension of 1 (bench_mlp_kernels.md).
             return np.multiply(grad_output, self.weights.T, out=grad_input)
         return np.matmul(grad_output, self.weights.T, out=grad_input)
 
