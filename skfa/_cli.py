@@ -426,11 +426,10 @@ def _read_csv(path):
     return frame
 
 
-def _read_transitions(args):
-    """The logged transitions of ``args.log`` as ``(X, y)``, X as a plain array."""
+def _read_transitions(args, path):
+    """The logged transitions of ``path`` as ``(X, y)``, X as a plain array."""
     from .rl import transitions_from_dataframe
 
-    path = args.log
     frame = _read_csv(path)
     if args.next_state is not None and len(args.next_state) != len(args.state):
         raise CommandError(
@@ -470,7 +469,7 @@ def _fqi(args):
     if not os.path.isdir(folder):  # before training, not after it
         raise CommandError(f"--out {args.out}: no such directory")
     fqi = None if args.resume is None else _policy_to_resume(args)
-    X, y = _read_transitions(args)
+    X, y = _read_transitions(args, args.log)
     _print_data_summary(args.log, args, X, y)
     fqi = _new_policy(args) if fqi is None else fqi
     checkpoints = []
@@ -498,14 +497,9 @@ INTERRUPTED = 130  # the shell's status for a command ended by Ctrl-C (SIGINT)
 def _new_policy(args):
     from .rl import FittedQIteration
 
-    regressor = (
-        f"{_default_network_name()} (fitted-Q's default network, warm-started: NFQ)"
-        if args.estimator == "mlp"
-        else f"ExtraTreesRegressor(n_estimators={args.n_estimators})"
-    )
     print(
-        f"Fitted-Q iteration: {args.max_iter} iterations of {regressor} per action, "
-        f"γ = {args.gamma}"
+        f"Fitted-Q iteration: {args.max_iter} iterations of {_regressor_name(args)} "
+        f"per action, γ = {args.gamma}"
     )
     return FittedQIteration(
         _q_estimator(args),
@@ -514,6 +508,12 @@ def _new_policy(args):
         n_jobs=args.n_jobs,
         random_state=args.random_state,
     )
+
+
+def _regressor_name(args):
+    if args.estimator == "mlp":
+        return f"{_default_network_name()} (fitted-Q's default network, warm-started)"
+    return f"ExtraTreesRegressor(n_estimators={args.n_estimators})"
 
 
 def _default_network_name():
@@ -621,14 +621,69 @@ def _print_fit_diagnostics(fqi, X, args, seconds):
 
 # ------------------------------------------------------------------ evaluate
 def _evaluate(args):
-    """Report the return of a saved policy in car-on-the-hill or a gym env."""
+    """Report a saved policy's value: on logged data, or by running it in an env."""
+    if args.data is not None and (args.state is None or args.episode is None):
+        raise CommandError(
+            "--data needs --state (the state columns) and --episode (the episode "
+            "ids, which tell where episodes start)"
+        )
+    if args.data is not None and args.bootstrap < 2:
+        raise CommandError("--bootstrap must be at least 2 for an interval")
     policy = _load_policy(args.policy, args.trust_pickle)
     print(f"Policy: {type(policy).__name__} from {args.policy}")
-    if args.env == "car-on-hill":
+    if args.data is not None:
+        _evaluate_on_logged_data(policy, args)
+    elif args.env == "car-on-hill":
         _evaluate_on_car_on_hill(policy, args.policy)
     else:
         _evaluate_on_gymnasium(policy, args)
     return 0
+
+
+def _evaluate_on_logged_data(policy, args):
+    """Fitted-Q evaluation of the policy beside the logged behaviour's value."""
+    from .rl import FittedQEvaluation, behavior_value
+
+    X, y = _read_transitions(args, args.data)
+    gamma = args.gamma if args.gamma is not None else getattr(policy, "gamma", 0.95)
+    print(
+        f"Read {len(X):,} transitions of {len(np.unique(y['episode'])):,} episodes "
+        f"from {args.data}."
+    )
+    print(
+        f"Fitted-Q evaluation: {args.max_iter} iterations of "
+        f"{_regressor_name(args)} per action, γ = {gamma}, "
+        f"{args.bootstrap} bootstrap refits over episodes"
+    )
+    fqe = FittedQEvaluation(
+        policy,
+        _q_estimator(args),
+        gamma=gamma,
+        max_iter=args.max_iter,
+        n_bootstrap=args.bootstrap,
+        n_jobs=args.n_jobs,
+        random_state=args.random_state,
+    )
+    try:
+        fqe.fit(X, y)
+    except ValueError as error:  # e.g. actions the data never took
+        raise CommandError(f"{args.data}: {str(error).splitlines()[0]}") from error
+    low, high = fqe.value_interval(0.95)
+    baseline = behavior_value(X, y, gamma=gamma)
+    print(f"Policy value: {fqe.value_:.4g} (95 % interval {low:.4g} to {high:.4g})")
+    print(f"Logged behaviour's value: {baseline:.4g}")
+    print(f"Verdict: {_verdict(low, high, baseline)}")
+
+
+def _verdict(low, high, baseline):
+    """One line comparing the policy's interval with the behaviour's value."""
+    if low > baseline:
+        verdict = "better than the logged behaviour (its whole interval is above)"
+    elif high < baseline:
+        verdict = "worse than the logged behaviour (its whole interval is below)"
+    else:
+        verdict = "no clear difference from the logged behaviour"
+    return verdict + "; an estimate from the data, where they cover what it does."
 
 
 def _load_policy(path, trust_pickle):
@@ -771,11 +826,11 @@ def _add_fqi_command(commands):
     fqi.set_defaults(run=_fqi)
 
 
-def _add_column_options(fqi):
+def _add_column_options(fqi, required=True):
     fqi.add_argument(
         "--state",
         type=_columns,
-        required=True,
+        required=required,
         metavar="COLS",
         help="comma-separated state columns, e.g. p,s",
     )
@@ -804,13 +859,14 @@ def _add_column_options(fqi):
     fqi.add_argument("--episode", metavar="COL", help="episode ids (optional)")
 
 
-def _add_training_options(fqi):
+def _add_training_options(fqi, gamma=0.95):
     fqi.add_argument(
         "--gamma",
         type=_discount,
-        default=0.95,
+        default=gamma,
         metavar="G",
-        help="discount factor in [0, 1) (default: 0.95)",
+        help="discount factor in [0, 1) (default: "
+        + ("0.95)" if gamma is not None else "the policy's, or 0.95)"),
     )
     fqi.add_argument(
         "--estimator",
@@ -867,20 +923,38 @@ def _add_checkpoint_options(fqi):
 def _add_evaluate_command(commands):
     evaluate = commands.add_parser(
         "evaluate",
-        help="report a saved policy's return",
+        help="report a saved policy's value, from logged data or in an env",
         description="Load a policy saved by 'skfa fqi' (or any saved object with "
-        "predict) and report its return. A skops file is loaded only if it holds "
-        "nothing but the types a skfa policy is made of; a joblib or pickle file "
-        "only with --trust-pickle.",
+        "predict) and report its value: with --data, estimated from logged "
+        "transitions by fitted-Q evaluation, beside the value of the logged "
+        "behaviour, with no simulator; with --env, by running it. A skops file "
+        "is loaded only if it holds nothing but the types a skfa policy is made "
+        "of; a joblib or pickle file only with --trust-pickle.",
     )
     evaluate.add_argument(
         "policy", metavar="POLICY.skops", help="a policy saved by skfa fqi"
     )
-    evaluate.add_argument(
+    where = evaluate.add_mutually_exclusive_group(required=True)
+    where.add_argument(
         "--env",
-        required=True,
         metavar="ENV",
         help="car-on-hill, or a gymnasium id such as CartPole-v1",
+    )
+    where.add_argument(
+        "--data",
+        metavar="LOG.csv",
+        help="logged transitions, with the same column options as skfa fqi "
+        "(--episode is required)",
+    )
+    _add_column_options(evaluate, required=False)
+    _add_training_options(evaluate, gamma=None)
+    evaluate.add_argument(
+        "--bootstrap",
+        type=_positive_int,
+        default=10,
+        metavar="N",
+        help="refits on episodes drawn with replacement, for the interval; each "
+        "costs one more fit (default: 10)",
     )
     evaluate.add_argument(
         "--episodes",
@@ -889,7 +963,6 @@ def _add_evaluate_command(commands):
         metavar="N",
         help="episodes to average, for a gymnasium environment (default: 10)",
     )
-    evaluate.add_argument("--random-state", type=int, default=0, metavar="SEED")
     evaluate.add_argument("--trust-pickle", action="store_true", help=TRUST_PICKLE_HELP)
     evaluate.set_defaults(run=_evaluate)
 

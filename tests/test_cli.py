@@ -688,3 +688,79 @@ def test_resume_needs_a_fitted_q_iteration(car_csv, tmp_path, capsys):
         ["fqi", car_csv, *FQI_ARGS, "--resume", tmp_path / "dummy.skops"], capsys
     )
     assert_one_line_error(code, err, "holds a DummyRegressor, not a FittedQIteration")
+
+
+# ------------------------------------------------------ evaluate --data (FQE)
+EVALUATE_ARGS = [*FQI_ARGS, "--n-estimators", "5", "--max-iter", "20"]
+
+
+@pytest.fixture(scope="module")
+def saved_policy(car_csv, tmp_path_factory):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from skfa.rl import FittedQIteration
+
+    frame = pd.read_csv(car_csv)
+    X = frame[["p", "s"]].to_numpy()
+    y = make_car_on_hill_transitions(n_episodes=20, random_state=0)[1]
+    fqi = FittedQIteration(ExtraTreesRegressor(5), max_iter=10, random_state=0)
+    path = tmp_path_factory.mktemp("policies") / "policy.skops"
+    save_policy(fqi.fit(X, y), path)
+    return path
+
+
+def test_evaluate_on_logged_data_prints_value_baseline_and_verdict(
+    car_csv, saved_policy, capsys
+):
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    from skfa.rl import FittedQEvaluation, behavior_value
+
+    argv = ["evaluate", saved_policy, "--data", car_csv, *EVALUATE_ARGS]
+    code, out, err = run([*argv, "--bootstrap", "3"], capsys)
+    assert code == 0, err
+    value = float(re.search(r"Policy value: (-?[0-9.]+) \(95 % interval", out)[1])
+    low, high = map(
+        float, re.search(r"interval (-?[0-9.]+) to (-?[0-9.]+)", out).groups()
+    )
+    baseline = float(re.search(r"Logged behaviour's value: (-?[0-9.]+)", out)[1])
+    # The same numbers as the Python API with the same settings.
+    X, y = make_car_on_hill_transitions(n_episodes=20, random_state=0)
+    policy = load_policy(saved_policy)
+    fqe = FittedQEvaluation(
+        policy,
+        ExtraTreesRegressor(5, min_samples_split=2),
+        gamma=policy.gamma,
+        max_iter=20,
+        n_bootstrap=3,
+        random_state=0,
+    ).fit(X, y)
+    assert value == pytest.approx(fqe.value_, abs=1e-3)
+    assert (low, high) == pytest.approx(fqe.value_interval(0.95), abs=1e-3)
+    assert baseline == pytest.approx(behavior_value(X, y, gamma=0.95), abs=1e-3)
+    verdict = [line for line in out.splitlines() if line.startswith("Verdict: ")]
+    assert len(verdict) == 1
+    expected = (
+        "better" if low > baseline else "worse" if high < baseline else "no clear"
+    )
+    assert expected in verdict[0]
+
+
+def test_evaluate_on_logged_data_errors(car_csv, saved_policy, capsys):
+    base = ["evaluate", saved_policy, "--data", car_csv]
+    code, _, err = run([*base, "--state", "p,s", "--terminal", "done"], capsys)
+    assert_one_line_error(code, err, "--data needs --state", "--episode")
+    code, _, err = run([*base, *EVALUATE_ARGS, "--bootstrap", "1"], capsys)
+    assert_one_line_error(code, err, "--bootstrap must be at least 2")
+    with pytest.raises(SystemExit):
+        main([*map(str, base), "--env", "car-on-hill"])  # one or the other
+    assert "not allowed with argument --data" in capsys.readouterr().err
+    # A policy that pushes with an action the log never took.
+    odd = pd.read_csv(car_csv)
+    odd["action"] = odd["action"] + 5
+    odd_path = car_csv.parent / "odd_actions.csv"
+    odd.to_csv(odd_path, index=False)
+    code, _, err = run(
+        ["evaluate", saved_policy, "--data", odd_path, *EVALUATE_ARGS], capsys
+    )
+    assert_one_line_error(code, err, "odd_actions.csv", "never took")

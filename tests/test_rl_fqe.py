@@ -176,6 +176,10 @@ def test_value_interval_is_value_plus_minus_z_times_the_bootstrap_spread():
     # The same seed draws the same episodes and seeds the same refits.
     again = clone(fitted).fit(X, y)
     np.testing.assert_array_equal(again.bootstrap_values_, values)
+    # A fitted estimator as the policy is used as it is, not cloned.
+    policy = FittedQIteration(trees, max_iter=3, random_state=0).fit(X, y)
+    evaluated = clone(fitted).set_params(policy=policy, n_bootstrap=2).fit(X, y)
+    assert evaluated.bootstrap_values_.shape == (2,)
 
 
 def test_cloned_with_a_frozen_policy_in_cross_validation():

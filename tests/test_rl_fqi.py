@@ -15,7 +15,7 @@ from sklearn.tree import DecisionTreeRegressor
 from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
 from skfa.rl import FittedQIteration, pack_transitions
-from skfa.rl._default import DEFAULT_NETWORK_AVERAGE, DEFAULT_NETWORK_RUNS
+from skfa.rl._default import default_q_regressor
 
 # --------------------------------------------------------------------- helpers
 N_CHAIN = 5
@@ -362,11 +362,12 @@ def test_average_over_fewer_iterations_when_tol_stops_early():
     assert len(fqi.averaged_estimators_) == fqi.n_iter_ < 500
 
 
-def test_average_and_n_runs_auto_are_off_for_an_explicit_estimator():
+def test_average_and_n_runs_are_one_for_every_estimator():
     X, y = chain_transitions()
-    fqi = FittedQIteration(DecisionTreeRegressor(), max_iter=5).fit(X, y)
-    assert fqi.get_params()["average"] == fqi.get_params()["n_runs"] == "auto"
-    assert len(fqi.averaged_estimators_) == 1
+    for estimator in (DecisionTreeRegressor(), None):
+        fqi = FittedQIteration(estimator, max_iter=2, random_state=0).fit(X, y)
+        assert fqi.get_params()["average"] == fqi.get_params()["n_runs"] == 1
+        assert len(fqi.averaged_estimators_) == 1
 
 
 def test_predict_returns_labels_from_y():
@@ -513,37 +514,33 @@ def test_a_regressor_without_warm_start_is_cloned_for_each_iteration():
     np.testing.assert_array_equal(cloned.q_values(X), fqi_by_hand(tree, X, y, 3))
 
 
-def test_default_estimator_is_a_warm_started_mlp():
-    from skfa.neural_network import MLPApproximator
+def test_default_estimator_is_a_warm_started_ensemble():
+    from skfa.neural_network import MLPEnsemble
 
     X, y = chain_transitions()
     fqi = FittedQIteration(max_iter=2, random_state=0)
     assert fqi.get_params()["estimator"] is None
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # no convergence warning per iteration
+        warnings.simplefilter("error")  # nothing to warn about per iteration
         fqi.fit(X, y, sample_weight=np.ones(len(X)))
     assert fqi.action_encoding_ == "per_action" and len(fqi.estimators_) == 2
-    mlp = fqi.estimators_[0][-1]
-    assert isinstance(mlp, MLPApproximator) and mlp.warm_start and mlp.average
-    # Warm-started: the second iteration continued the first one's epochs.
-    assert mlp.n_iter_ == 2 * mlp.max_iter
+    ensemble = fqi.estimators_[0]
+    assert isinstance(ensemble, MLPEnsemble) and ensemble.warm_start
+    # Warm-started: the second iteration continued the first one's steps.
+    assert ensemble.n_steps_ == 2 * ensemble.n_steps
     assert fqi.get_params()["estimator"] is None
-    # The network computes in float32; the Q-values users see are float64.
-    assert mlp.coefs_[0].dtype == np.float32
-    assert mlp.predict(X).dtype == np.float32
     assert fqi.q_values(X).dtype == np.float64
     assert np.isfinite(fqi.q_values(X)).all()
-    # average="auto" and n_runs="auto" average the network's last
-    # DEFAULT_NETWORK_AVERAGE iterations (both, after two) of each of
-    # DEFAULT_NETWORK_RUNS runs, each run seeded on its own.
-    assert len(fqi.averaged_estimators_) == 2 * DEFAULT_NETWORK_RUNS
-    last_runs = fqi.averaged_estimators_[-DEFAULT_NETWORK_RUNS:]
-    seeds = {models[0][-1].random_state for models in last_runs}
-    assert len(seeds) == DEFAULT_NETWORK_RUNS
-    fqi.set_params(max_iter=DEFAULT_NETWORK_AVERAGE + 2).fit(X, y)
-    assert len(fqi.averaged_estimators_) == (
-        DEFAULT_NETWORK_AVERAGE * DEFAULT_NETWORK_RUNS
-    )
+
+
+def test_the_default_written_out_fits_the_same_model():
+    X, y = make_car_on_hill_transitions(n_episodes=5, random_state=0)
+    implicit = FittedQIteration(max_iter=3, random_state=0).fit(X, y)
+    explicit = FittedQIteration(default_q_regressor(), max_iter=3, random_state=0)
+    explicit.fit(X, y)
+    np.testing.assert_array_equal(implicit.q_values(X), explicit.q_values(X))
+    for a, b in zip(implicit.estimators_, explicit.estimators_, strict=True):
+        assert a.get_params() == b.get_params()
 
 
 def test_pipeline_receives_sample_weight_in_its_last_step():

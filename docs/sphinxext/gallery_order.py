@@ -9,6 +9,7 @@ LECTURE_ORDER = [
     "plot_residual_networks.py",
     "plot_fitted_q_car_on_hill.py",
     "plot_grid_search_fqi.py",
+    "plot_offline_evaluation.py",
     "plot_out_of_core.py",
 ]
 

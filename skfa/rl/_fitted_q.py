@@ -13,6 +13,7 @@ interruptions live here, once.
 import copy
 import warnings
 from collections import deque
+from inspect import signature
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,11 +34,8 @@ from .._compat import (
     init_callback_context,
     validate_data,
 )
-from ._default import (
-    DEFAULT_NETWORK_AVERAGE,
-    DEFAULT_NETWORK_RUNS,
-    default_q_regressor,
-)
+from ..utils._validation import is_validated
+from ._default import default_q_regressor
 from ._transitions import check_transitions
 
 __all__ = []
@@ -59,8 +57,9 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "action_encoding": [StrOptions({"per_action", "onehot"})],
-        "average": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "n_runs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "average": [Interval(Integral, 1, None, closed="left")],
+        "n_runs": [Interval(Integral, 1, None, closed="left")],
+        "pessimism": [Interval(Real, 0, None, closed="left")],
         "clip_targets": ["boolean", tuple],
         "warm_start": ["boolean"],
         "n_jobs": [Integral, None],
@@ -96,12 +95,7 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         fit_task = init_callback_context(self, max_subtasks=self.max_iter)
         fit_task.call_on_fit_task_begin(estimator=self, X=X, y=y)
         bounds = self._target_bounds(data.rewards)
-        with warnings.catch_warnings():
-            if self.estimator is None:
-                # The default MLP trains a fixed number of epochs on purpose; it
-                # would warn about convergence at every iteration.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-            self._iterate_until_stopped(iterations, bounds, fit_task)
+        self._iterate_until_stopped(iterations, bounds, fit_task)
         self._keep(iterations)
         fit_task.call_on_fit_task_end(estimator=self, X=X, y=y)
         self._warn_if_not_converged()
@@ -124,17 +118,15 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     def _start(self, problem, data, sample_weight, rng):
         """Fresh clones of the regressor, one set per run, and Q_0 = 0."""
         estimator = self._resolve_estimator(sample_weight)
-        n_runs = self._resolve_auto(self.n_runs, DEFAULT_NETWORK_RUNS)
-        runs = [self._make_models(estimator, rng) for _ in range(n_runs)]
-        n_averaged = self._resolve_auto(self.average, DEFAULT_NETWORK_AVERAGE)
-        return _Iterations(runs, problem, self._td_targets_on(data), n_averaged)
+        runs = [self._make_models(estimator, rng) for _ in range(self.n_runs)]
+        return self._iterations(runs, problem, data)
 
     def _resume(self, problem, data):
         """The iterations as the last fit left them, bootstrapping from its Q."""
         n_runs = self.n_runs_
         changed = {
             "action_encoding": (self.action_encoding, self.action_encoding_),
-            "n_runs": (self._resolve_auto(self.n_runs, DEFAULT_NETWORK_RUNS), n_runs),
+            "n_runs": (self.n_runs, n_runs),
         }
         for name, (now, fitted) in changed.items():
             if now != fitted:
@@ -144,14 +136,17 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
                     "to start afresh."
                 )
         runs = self.averaged_estimators_[-n_runs:]
-        n_averaged = self._resolve_auto(self.average, DEFAULT_NETWORK_AVERAGE)
-        iterations = _Iterations(
-            runs, problem, self._td_targets_on(data), n_averaged, self.history_
-        )
+        iterations = self._iterations(runs, problem, data, self.history_)
         iterations.kept.extend(self.averaged_estimators_[:-n_runs])
         with Parallel(n_jobs=self.n_jobs, prefer="threads") as parallel:
             iterations.resume(parallel)
         return iterations
+
+    def _iterations(self, runs, problem, data, history=None):
+        targets = self._td_targets_on(data)
+        return _Iterations(
+            runs, problem, targets, self._predict_q, self.average, history
+        )
 
     def _iterate_until_stopped(self, iterations, bounds, fit_task):
         """Iterate; on Ctrl-C, keep the last completed iteration and warn."""
@@ -231,8 +226,9 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         q : ndarray of shape (n_samples, n_actions)
             Column ``j`` holds ``Q(s, actions_[j])``.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if not is_validated(self, X, np.float64):
+            check_is_fitted(self)
+            X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._q_values(X)
 
     def score(self, X, y, sample_weight=None):
@@ -287,10 +283,11 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         predicts in float32), so that averages and users see one dtype.
         """
         if self.action_encoding_ == "per_action":
-            q = np.column_stack([model.predict(states) for model in models])
+            q = np.column_stack([self._predict_q(model, states) for model in models])
         else:
             n_actions = len(self.actions_)
-            q = _q_table(models[0].predict(_every_action(states, n_actions)), n_actions)
+            inputs = _every_action(states, n_actions)
+            q = _q_table(self._predict_q(models[0], inputs), n_actions)
         return q.astype(np.float64, copy=False)
 
     def _known_action_index(self, actions, method):
@@ -308,26 +305,33 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
             )
         return np.searchsorted(self.actions_, actions)
 
-    def _resolve_auto(self, value, network_default):
-        """An ``"auto"`` count: ``network_default`` for the default network, 1
-        (nothing averaged) for an explicit estimator."""
-        if value != "auto":
-            return value
-        return network_default if self.estimator is None else 1
-
     def _resolve_estimator(self, sample_weight):
-        if self.estimator is None:
-            estimator = default_q_regressor()
-        else:
-            estimator = self.estimator
+        estimator = default_q_regressor() if self.estimator is None else self.estimator
+        regressor = _final_step(estimator)
         if sample_weight is not None and not has_fit_parameter(
-            _final_step(estimator), "sample_weight"
+            regressor, "sample_weight"
         ):
             raise ValueError(
-                f"{type(_final_step(estimator)).__name__}.fit does not accept "
-                "sample_weight."
+                f"{type(regressor).__name__}.fit does not accept sample_weight."
+            )
+        if (
+            self.pessimism
+            and "return_std" not in signature(regressor.predict).parameters
+        ):
+            raise ValueError(
+                f"pessimism={self.pessimism} needs a regressor whose "
+                "predict(X, return_std=True) gives the spread of its predictions "
+                "(e.g. skfa's MLPEnsemble, the default); "
+                f"{type(regressor).__name__}.predict has no return_std."
             )
         return estimator
+
+    def _predict_q(self, model, X):
+        """A model's Q-values: its prediction, less ``pessimism`` times its spread."""
+        if not self.pessimism:
+            return model.predict(X)
+        mean, std = model.predict(X, return_std=True)
+        return mean - self.pessimism * std
 
     def _make_models(self, estimator, rng):
         n_models = len(self.actions_) if self.action_encoding_ == "per_action" else 1
@@ -379,10 +383,11 @@ class _Iterations:
     the last completed iteration whole.
     """
 
-    def __init__(self, runs, problem, td_targets, n_averaged, history=None):
+    def __init__(self, runs, problem, td_targets, predict, n_averaged, history=None):
         self.runs = runs
         self.problem = problem
         self.td_targets = td_targets
+        self.predict = predict
         n_runs, n_samples = len(runs), problem.n_samples
         self.kept = deque(maxlen=(n_averaged - 1) * n_runs)
         self.q_sa = np.zeros((n_runs, n_samples))
@@ -441,7 +446,9 @@ class _Iterations:
 
     def _evaluate(self, parallel, runs):
         """Every run's Q-values on the data; NaN or infinity raises."""
-        evaluations = [self.problem.evaluate(models, parallel) for models in runs]
+        evaluations = [
+            self.problem.evaluate(models, parallel, self.predict) for models in runs
+        ]
         q_sa = np.stack([run_q_sa for run_q_sa, _ in evaluations])
         next_q = np.stack([run_next_q for _, run_next_q in evaluations])
         if not (np.isfinite(q_sa).all() and np.isfinite(next_q).all()):
@@ -495,9 +502,9 @@ class _PerActionProblem:
             self.fits.append((stacked[: len(rows)], rows, weights))
             self._stacked.append(stacked)
 
-    def evaluate(self, models, parallel):
+    def evaluate(self, models, parallel, predict):
         predictions = parallel(
-            delayed(model.predict)(stacked)
+            delayed(predict)(model, stacked)
             for model, stacked in zip(models, self._stacked, strict=True)
         )
         q_sa = np.empty(self.n_samples)
@@ -531,8 +538,8 @@ class _OneHotProblem:
         rows = slice(None)
         self.fits = [(self._stacked[: self.n_samples], rows, sample_weight)]
 
-    def evaluate(self, models, parallel):
-        q = models[0].predict(self._stacked).astype(np.float64, copy=False)
+    def evaluate(self, models, parallel, predict):
+        q = np.asarray(predict(models[0], self._stacked), dtype=np.float64)
         return q[: self.n_samples], _q_table(q[self.n_samples :], self.n_actions)
 
 

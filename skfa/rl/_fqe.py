@@ -4,11 +4,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context, validate_data, with_callbacks
+from ..utils._validation import is_validated
 from ._episodes import episode_rows, first_rows
 from ._fitted_q import _FittedQ
 from ._policy import as_policy_function
@@ -53,10 +53,14 @@ class FittedQEvaluation(_FittedQ):
         Stop once the largest change of Q on the data falls below ``tol``.
     action_encoding : {"per_action", "onehot"}, default="per_action"
         One regressor per action, or one on the states and one-hot actions.
-    average : int or "auto", default="auto"
+    average : int, default=1
         The fitted Q-function is the mean of the last ``average`` iterations'.
-    n_runs : int or "auto", default="auto"
+    n_runs : int, default=1
         Number of independently seeded runs whose Q-functions are averaged.
+    pessimism : float, default=0.0
+        Bootstrap on ``Q - pessimism * spread``, the spread from the
+        regressor's ``predict(X, return_std=True)``: a value that is lower
+        where the regressor's members disagree.
     clip_targets : bool or tuple of (float, float), default=False
         Clip the targets to the range of returns the rewards allow.
     n_bootstrap : int, default=0
@@ -154,8 +158,9 @@ n_runs_, history_, n_features_in_, feature_names_in_
         max_iter=50,
         tol=None,
         action_encoding="per_action",
-        average="auto",
-        n_runs="auto",
+        average=1,
+        n_runs=1,
+        pessimism=0.0,
         clip_targets=False,
         n_bootstrap=0,
         warm_start=False,
@@ -171,6 +176,7 @@ n_runs_, history_, n_features_in_, feature_names_in_
         self.action_encoding = action_encoding
         self.average = average
         self.n_runs = n_runs
+        self.pessimism = pessimism
         self.clip_targets = clip_targets
         self.n_bootstrap = n_bootstrap
         self.warm_start = warm_start
@@ -232,8 +238,9 @@ default=None
         -------
         values : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if not is_validated(self, X, np.float64):
+            check_is_fitted(self)
+            X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._values(X)
 
     def value_interval(self, confidence=0.95):
@@ -308,7 +315,9 @@ default=None
                 "(pack_transitions(..., episodes=...))."
             )
         episodes = episode_rows(data.episodes)
-        refit = clone(self).set_params(n_bootstrap=0, warm_start=False, verbose=0)
+        # A clone would clone the policy too, and a cloned estimator is unfitted.
+        settings = {"n_bootstrap": 0, "warm_start": False, "verbose": 0}
+        refit = type(self)(**{**self.get_params(deep=False), **settings})
         values = []
         for _ in range(self.n_bootstrap):
             drawn = rng.randint(len(episodes), size=len(episodes))

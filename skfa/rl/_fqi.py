@@ -33,12 +33,8 @@ class FittedQIteration(_FittedQ):
         iteration's model: a clone, or a deep copy for a regressor with
         ``warm_start=True`` (in any step of a pipeline), which continues from
         the previous weights. The previous iteration's models stay as they
-        were. None means a
-        :class:`~sklearn.preprocessing.StandardScaler` followed by skfa's
-        :class:`~skfa.neural_network.MLPApproximator` with ``warm_start=True``,
-        so each iteration continues from the previous weights for a fixed
-        number of epochs (neural fitted-Q, NFQ); see Notes. Its parameters are
-        tunable (``estimator__*``) only when it is passed explicitly. A
+        were. None means skfa's default regressor, an ensemble of small
+        networks warm-started from iteration to iteration (see Notes). A
         ``Pipeline`` receives ``sample_weight`` in its last step.
     gamma : float, default=0.95
         Discount factor, in [0, 1).
@@ -53,27 +49,34 @@ class FittedQIteration(_FittedQ):
         states where that action was taken, as Ernst et al. do; ``"onehot"``
         fits a single model on the states followed by a one-hot encoding of
         the action.
-    average : int or "auto", default="auto"
+    average : int, default=1
         Iterate averaging: the fitted Q-function is the mean of the Q-functions
         of the last ``average`` iterations (of all of them if fewer ran), which
         :meth:`q_values`, :meth:`predict` and :meth:`score` use. The targets
         of each iteration still come from the previous iteration alone. A
         regressor trained by stochastic gradients ends each iteration at a
         somewhat random point, and the greedy policy swings with it; the mean
-        steadies it. ``"auto"`` is 10 for the default network and 1 (no
-        averaging, as in Ernst et al.) for an explicit ``estimator``. Every
-        averaged iteration's regressors are kept, so ``average`` multiplies
-        the memory and prediction time of the fitted estimator.
-    n_runs : int or "auto", default="auto"
+        steadies it. Every averaged iteration's regressors are kept, so
+        ``average`` multiplies the memory and prediction time of the fitted
+        estimator.
+    n_runs : int, default=1
         Number of independent runs of fitted-Q iteration, each with its own
         clones of ``estimator`` (seeded one after the other from
         ``random_state``) and bootstrapping from its own Q-function; the fitted
-        Q-function is the mean of theirs. A network's Q-values where the data
-        end depend on its seed, and the mean over seeds steadies them.
-        ``"auto"`` is 3 for the default network and 1 for an explicit
-        ``estimator``. The runs iterate side by side, so ``n_jobs`` can fit
-        all their models in parallel; a fit costs ``n_runs`` times as much,
-        and the fitted estimator keeps ``n_runs`` times as many regressors.
+        Q-function is the mean of theirs. The runs iterate side by side, so
+        ``n_jobs`` can fit all their models in parallel; a fit costs ``n_runs``
+        times as much, and the fitted estimator keeps ``n_runs`` times as many
+        regressors.
+    pessimism : float, default=0.0
+        Act, and bootstrap, on ``Q(s, a) - pessimism * spread(s, a)``, where
+        the regressor's ``predict(X, return_std=True)`` gives the spread: for
+        :class:`~skfa.neural_network.MLPEnsemble`, the standard deviation of
+        its members' predictions, which is large where the data do not decide
+        and the members extrapolate each their own way. A positive value
+        steers the policy away from actions whose value the data do not show
+        (a lower confidence bound, as in Jin et al. 2021 and Ghasemipour et
+        al. 2022). Tune it without a simulator with
+        :func:`~skfa.rl.policy_value_scorer`.
     clip_targets : bool or tuple of (float, float), default=False
         Clip the bootstrapped targets to the range of returns that rewards in
         ``[r_min, r_max]`` allow, ``[min(r_min, r_min / (1 - gamma)),
@@ -136,19 +139,17 @@ class FittedQIteration(_FittedQ):
 
     Notes
     -----
-    The default estimator is ``make_pipeline(StandardScaler(),
-    FunctionTransformer(as_float32), MLPApproximator(hidden_layer_sizes=(64,
-    64, 64, 64), activation="tanh", alpha=0.01, batch_size=2048,
-    learning_rate_init=0.003, max_iter=40, n_iter_no_change=np.inf,
-    average=20, warm_start=True))``, one per action, computing in float32:
-    each iteration trains 40 more epochs from the previous weights, as in
-    NFQ [2]_, and hands on the mean of the weights over the last 20 of them.
-    With it, ``average="auto"`` averages the Q-functions of the last 10
-    iterations, and ``n_runs="auto"`` those of 3 seeded runs: where the data
-    end, a network's Q-values depend on its seed and on the last minibatch
-    steps, and the means steady the greedy policy there.
+    The default estimator, ``default_q_regressor()``, is an
+    :class:`~skfa.neural_network.MLPEnsemble`: a few small tanh networks
+    trained side by side on standardized inputs and targets, each on its own
+    minibatches, warm-started from one iteration to the next for a fixed
+    number of optimizer steps, as in neural fitted-Q iteration [2]_. Fitted-Q
+    iteration acts on their mean, which is steadier where the data end than
+    any one network, and ``pessimism`` on their spread. A fixed number of
+    steps per iteration keeps the work per iteration independent of the size
+    of the data, and one state is one small computation.
     ``benchmarks/bench_fqi.py`` measures it against the paper's extra-trees,
-    and ``benchmarks/fqi_default_trials.md`` records what was tried.
+    and ``benchmarks/fqi_default_trials.md`` records how it was chosen.
 
     Each iteration fits every model once and calls ``predict`` once per model,
     on the states of the data and on all next states together; the model
@@ -207,8 +208,9 @@ class FittedQIteration(_FittedQ):
         max_iter=50,
         tol=None,
         action_encoding="per_action",
-        average="auto",
-        n_runs="auto",
+        average=1,
+        n_runs=1,
+        pessimism=0.0,
         clip_targets=False,
         warm_start=False,
         n_jobs=None,
@@ -222,6 +224,7 @@ class FittedQIteration(_FittedQ):
         self.action_encoding = action_encoding
         self.average = average
         self.n_runs = n_runs
+        self.pessimism = pessimism
         self.clip_targets = clip_targets
         self.warm_start = warm_start
         self.n_jobs = n_jobs

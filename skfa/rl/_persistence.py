@@ -224,8 +224,9 @@ def _trusted_types():
     """
     from ..linear_model import LinearFeatureRegressor, SineFeatures
     from ..linear_model._basis import SineBasis
-    from ..neural_network import MLPApproximator
+    from ..neural_network import MLPApproximator, MLPEnsemble
     from ..neural_network._activations import ACTIVATIONS, Activation
+    from ..neural_network._ensemble import StackedDense
     from ..neural_network._layers import ActivationLayer, Dense, Dropout, Residual
     from ..neural_network._network import NORMALIZATIONS, Network
     from ..neural_network._optimizers import OPTIMIZERS
@@ -236,6 +237,7 @@ def _trusted_types():
     parts = [
         FittedQIteration,
         MLPApproximator,
+        MLPEnsemble,
         LinearFeatureRegressor,
         SineFeatures,
         SineBasis,
@@ -244,6 +246,7 @@ def _trusted_types():
         ActivationLayer,
         Dropout,
         Residual,
+        StackedDense,
         *NORMALIZATIONS.values(),
         *OPTIMIZERS.values(),
         LearningRateSchedule,

@@ -1,0 +1,372 @@
+"""Offline policy evaluation: FittedQEvaluation against the exact values.
+
+Every figure here is computed from logged data alone and then compared with
+the truth, which a simulator gives (the car on the hill is deterministic, so
+one rollout from a state is its exact value).
+
+1. Ranking on the car on the hill. 1,000 random episodes (data seed 0, the
+   paper's setting) and deterministic policies of varied quality: FittedQIteration
+   with extra-trees after 1 to 50 iterations, the two fixed pushes and hand
+   rules. For each, FQE's mean V over the paper's 289 score states against
+   the exact score (Spearman rank correlation; acceptance >= 0.9), FQE's
+   value at the logged start state (-0.5, 0) against the exact return from
+   it (acceptance: every |error| <= 0.05), and whether the 95 % interval of
+   the bootstrap over episodes covers it (acceptance: >= 70 % of the
+   policies). The reference, side by side: a plain loop of fitted-Q
+   evaluation with extra-trees (20 trees).
+2. The uniform-random logging policy, given as an object with
+   ``predict_proba``: FQE's ``value_`` against its Monte Carlo value from the
+   start state (20,000 fresh random episodes; acceptance: within 0.03), and
+   ``behavior_value`` of the logged episodes beside it.
+3. Model selection: GridSearchCV over FittedQIteration(extra-trees) with
+   max_iter in {1, 3, 10, 30} and min_samples_leaf in {2, 20}, GroupKFold(3)
+   by episode, scored by ``policy_value_scorer()`` and by the TD error
+   (``FittedQIteration.score``); each candidate refitted on all the data and
+   scored exactly. Acceptance: the scorer's pick within 0.03 of the best.
+4. A second task: the same ranking on CartPole-v1 from random episodes, the
+   truth by Monte Carlo rollouts (gamma 0.95).
+5. Cost: FittedQEvaluation against FittedQIteration with the same estimator
+   and iterations, alternating, medians (acceptance: ratio <= 1).
+
+Run ``python benchmarks/bench_ope.py`` (all parts, about an hour and a half
+on two cores), or ``--parts 1 2`` and ``--quick`` (200 episodes, fewer
+bootstrap refits) for a first look. ``--evaluator trees`` evaluates with
+extra-trees instead of FittedQEvaluation's default regressor.
+"""
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from scipy.stats import spearmanr
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import ExtraTreesRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, GroupKFold, ParameterGrid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _timing import median_seconds, print_table  # noqa: E402
+
+from skfa.datasets import make_car_on_hill_transitions  # noqa: E402
+from skfa.envs import CarOnHill  # noqa: E402
+from skfa.rl import (  # noqa: E402
+    FittedQEvaluation,
+    FittedQIteration,
+    behavior_value,
+    policy_value_scorer,
+)
+
+GAMMA = 0.95
+START = np.array([[-0.5, 0.0]])
+
+
+def verdict(passed, rule):
+    """``[PASS: rule]`` or ``[FAIL: rule]``."""
+    return f"[{'PASS' if passed else 'FAIL'}: {rule}]"
+
+
+# ------------------------------------------------------------------ truth
+def car_return_from(policy, states, horizon=400):
+    """The exact discounted return of a deterministic policy from each state."""
+    env = CarOnHill()
+    states = np.array(states, dtype=float)
+    returns = np.zeros(len(states))
+    active = np.arange(len(states))
+    for t in range(horizon):
+        actions = np.asarray(policy(states[active])).reshape(-1)
+        next_states, rewards, terminals = env.transition(states[active], actions)
+        returns[active] += GAMMA**t * rewards
+        states[active] = next_states
+        active = active[~terminals]
+        if not active.size:
+            break
+    return returns
+
+
+def car_policies(X, y, seed):
+    """Deterministic policies of varied quality, by name."""
+    policies = {
+        "always -4": lambda s: np.zeros(len(s), dtype=int),
+        "always +4": lambda s: np.ones(len(s), dtype=int),
+        "push along the speed": lambda s: (s[:, 1] >= 0).astype(int),
+        "push against the speed": lambda s: (s[:, 1] < 0).astype(int),
+        "back up, then go": lambda s: ((s[:, 1] > 0) | (s[:, 0] < -0.8)).astype(int),
+    }
+    for n_iter in (1, 2, 3, 5, 10, 20, 50):
+        trees = ExtraTreesRegressor(n_estimators=50, min_samples_split=2)
+        fqi = FittedQIteration(trees, max_iter=n_iter, n_jobs=2, random_state=seed)
+        policies[f"FQI trees, {n_iter} it."] = fqi.fit(X, y).predict
+    return policies
+
+
+# --------------------------------------------------------------- estimates
+def make_evaluator(kind, n_bootstrap, seed):
+    estimator = None
+    if kind == "trees":
+        estimator = ExtraTreesRegressor(n_estimators=50, min_samples_leaf=2)
+    return FittedQEvaluation(
+        None,
+        estimator,
+        gamma=GAMMA,
+        max_iter=100,
+        n_bootstrap=n_bootstrap,
+        n_jobs=2,
+        random_state=seed,
+    )
+
+
+def plain_tree_fqe(policy, X, y, n_iter=100, seed=0):
+    """The reference: fitted-Q evaluation as a plain loop over extra-trees."""
+    actions, rewards, terminal = y["action"], y["reward"], y["terminal"]
+    next_states = y["next_state"]
+    next_actions = np.asarray(policy(next_states))
+    models = [
+        ExtraTreesRegressor(n_estimators=20, random_state=seed + a) for a in (0, 1)
+    ]
+    next_q = np.zeros(len(X))
+    for _ in range(n_iter):
+        targets = rewards + GAMMA * (1 - terminal) * next_q
+        for a, model in enumerate(models):
+            model.fit(X[actions == a], targets[actions == a])
+        next_q = np.choose(next_actions, [m.predict(next_states) for m in models])
+
+    def value(states):
+        chosen = np.asarray(policy(states))
+        return np.choose(chosen, [m.predict(states) for m in models])
+
+    return value
+
+
+def ranking_on_the_car(args):
+    X, y = make_car_on_hill_transitions(args.episodes, random_state=0)
+    print(f"1. Car on the hill: {args.episodes} random episodes, {len(X)} transitions")
+    grid = CarOnHill.score_states()
+    rows, truth, fqe_means, ref_means = [], [], [], []
+    start_errors, ref_start_errors, covered = [], [], []
+    for name, policy in car_policies(X, y, seed=0).items():
+        exact_score = car_return_from(policy, grid).mean()
+        exact_start = car_return_from(policy, START)[0]
+        evaluator = make_evaluator(args.evaluator, args.bootstrap, seed=0)
+        start = time.perf_counter()
+        fqe = evaluator.set_params(policy=policy).fit(X, y)
+        seconds = time.perf_counter() - start
+        low, high = fqe.value_interval(0.95)
+        reference = plain_tree_fqe(policy, X, y)
+        truth.append(exact_score)
+        fqe_means.append(fqe.predict(grid).mean())
+        ref_means.append(reference(grid).mean())
+        start_errors.append(fqe.value_ - exact_start)
+        ref_start_errors.append(reference(START)[0] - exact_start)
+        covered.append(low <= exact_start <= high)
+        rows.append(
+            {
+                "policy": name,
+                "exact score": f"{exact_score:.3f}",
+                "FQE mean V": f"{fqe_means[-1]:.3f}",
+                "trees' mean V": f"{ref_means[-1]:.3f}",
+                "exact at start": f"{exact_start:.3f}",
+                "FQE at start": f"{fqe.value_:.3f}",
+                "95 % interval": f"[{low:.3f}, {high:.3f}]",
+                "trees at start": f"{reference(START)[0]:.3f}",
+                "FQE fit": f"{seconds:.0f} s",
+            }
+        )
+        print(f"  {name}: done", flush=True)
+    print_table(
+        "Policies (FQE: FittedQEvaluation; trees: the plain loop)", rows, list(rows[0])
+    )
+    rho = spearmanr(fqe_means, truth).statistic
+    rho_ref = spearmanr(ref_means, truth).statistic
+    worst = np.max(np.abs(start_errors))
+    coverage = np.mean(covered)
+    print(
+        f"Spearman over the 289 score states: FQE {rho:.3f}, trees {rho_ref:.3f}"
+        f"  {verdict(rho >= 0.9, '>= 0.9')}"
+    )
+    print(
+        f"Largest |FQE - exact| at the start state: {worst:.3f} (trees "
+        f"{np.max(np.abs(ref_start_errors)):.3f})  {verdict(worst <= 0.05, '<= 0.05')}"
+    )
+    print(
+        f"Largest |error| of the mean V over the grid: FQE "
+        f"{np.max(np.abs(np.subtract(fqe_means, truth))):.3f}, trees "
+        f"{np.max(np.abs(np.subtract(ref_means, truth))):.3f}"
+    )
+    print(
+        f"95 % intervals covering the exact start value: {coverage:.0%}"
+        f"  {verdict(coverage >= 0.7, '>= 70 %')}"
+    )
+
+
+def uniform_logging_policy(args):
+    X, y = make_car_on_hill_transitions(args.episodes, random_state=0)
+    uniform = DummyClassifier(strategy="uniform").fit(X, y["action"])
+    fqe = make_evaluator(args.evaluator, 0, seed=0).set_params(policy=uniform)
+    fqe.fit(X, y)
+    X_mc, y_mc = make_car_on_hill_transitions(20_000, random_state=12345)
+    monte_carlo = behavior_value(X_mc, y_mc, gamma=GAMMA)
+    logged = behavior_value(X, y, gamma=GAMMA)
+    error = abs(fqe.value_ - monte_carlo)
+    print("\n2. The uniform-random logging policy (predict_proba)")
+    print(
+        f"FQE value {fqe.value_:.4f}; Monte Carlo (20,000 episodes) {monte_carlo:.4f};"
+        f" behavior_value of the logged episodes {logged:.4f}"
+    )
+    print(f"|FQE - Monte Carlo| = {error:.4f}  {verdict(error <= 0.03, '<= 0.03')}")
+
+
+def model_selection(args):
+    X, y = make_car_on_hill_transitions(args.episodes, random_state=0)
+    grid = {"max_iter": [1, 3, 10, 30], "estimator__min_samples_leaf": [2, 20]}
+    base = FittedQIteration(
+        ExtraTreesRegressor(n_estimators=50), n_jobs=2, random_state=0
+    )
+    evaluator = make_evaluator(args.evaluator, 0, seed=0)
+    picks, rows = {}, []
+    for name, scoring in {
+        "policy value": policy_value_scorer(evaluator),
+        "TD error": None,
+    }.items():
+        search = GridSearchCV(
+            base, grid, cv=GroupKFold(3), scoring=scoring, refit=False
+        )
+        search.fit(X, y, groups=y["episode"])
+        picks[name] = search.best_params_
+        for params, score in zip(
+            search.cv_results_["params"], search.cv_results_["mean_test_score"]
+        ):
+            rows.append(
+                {
+                    "scoring": name,
+                    **{k.split("__")[-1]: v for k, v in params.items()},
+                    "CV score": f"{score:.4f}",
+                }
+            )
+    exact = {}
+    for params in ParameterGrid(grid):
+        model = clone(base).set_params(**params).fit(X, y)
+        exact[tuple(sorted(params.items()))] = CarOnHill().score_policy(model)
+    for row in rows:
+        key = tuple(
+            sorted(
+                {
+                    "max_iter": row["max_iter"],
+                    "estimator__min_samples_leaf": row["min_samples_leaf"],
+                }.items()
+            )
+        )
+        row["exact score"] = f"{exact[key]:.3f}"
+    print("\n3. Model selection (GroupKFold(3) by episode)")
+    print_table("Candidates", rows, list(rows[0]))
+    best = max(exact.values())
+    for name, params in picks.items():
+        score = exact[tuple(sorted(params.items()))]
+        check = verdict(score >= best - 0.03, "within 0.03")
+        print(
+            f"{name} picks {params}: exact score {score:.3f}, best {best:.3f}"
+            + (f"  {check}" if name == "policy value" else "")
+        )
+
+
+def ranking_on_cartpole(args):
+    from skfa.rl import collect_transitions
+
+    X, y = collect_transitions("CartPole-v1", n_episodes=args.episodes, random_state=0)
+    print(f"\n4. CartPole-v1: {args.episodes} random episodes, {len(X)} transitions")
+    policies = {
+        "always left": lambda s: np.zeros(len(s), dtype=int),
+        "always right": lambda s: np.ones(len(s), dtype=int),
+        "push toward the lean": lambda s: (s[:, 2] > 0).astype(int),
+        "lean and its speed": lambda s: (s[:, 2] + 0.5 * s[:, 3] > 0).astype(int),
+    }
+    for n_iter in (1, 3, 10, 30):
+        trees = ExtraTreesRegressor(n_estimators=50, min_samples_leaf=2)
+        fqi = FittedQIteration(
+            trees, gamma=GAMMA, max_iter=n_iter, n_jobs=2, random_state=0
+        )
+        policies[f"FQI trees, {n_iter} it."] = fqi.fit(X, y).predict
+    truth, estimates, rows = [], [], []
+    for name, policy in policies.items():
+        true = cartpole_value(policy, n_episodes=200)
+        fqe = (
+            make_evaluator(args.evaluator, 0, seed=0)
+            .set_params(policy=policy)
+            .fit(X, y)
+        )
+        truth.append(true)
+        estimates.append(fqe.value_)
+        rows.append(
+            {"policy": name, "Monte Carlo": f"{true:.2f}", "FQE": f"{fqe.value_:.2f}"}
+        )
+    print_table("Policies (discounted return, gamma 0.95)", rows, list(rows[0]))
+    rho = spearmanr(estimates, truth).statistic
+    print(f"Spearman: {rho:.3f}  {verdict(rho >= 0.9, '>= 0.9')}")
+
+
+def cartpole_value(policy, n_episodes, seed=1):
+    from skfa.rl import evaluate_policy
+
+    mean, _ = evaluate_policy(
+        "CartPole-v1",
+        policy,
+        n_episodes=n_episodes,
+        gamma=GAMMA,
+        max_episode_steps=300,
+        random_state=seed,
+    )
+    return mean
+
+
+def cost(args):
+    X, y = make_car_on_hill_transitions(args.episodes, random_state=0)
+    estimator = make_evaluator(args.evaluator, 0, 0).estimator
+    policy = FittedQIteration(ExtraTreesRegressor(10), max_iter=5, random_state=0).fit(
+        X, y
+    )
+    fqi = FittedQIteration(
+        estimator, max_iter=args.iterations, n_jobs=2, random_state=0
+    )
+    fqe = FittedQEvaluation(
+        policy, estimator, max_iter=args.iterations, n_jobs=2, random_state=0
+    )
+    times = median_seconds(
+        {"FQI": lambda: fqi.fit(X, y), "FQE": lambda: fqe.fit(X, y)}, args.repeats
+    )
+    ratio = times["FQE"] / times["FQI"]
+    print(
+        f"\n5. Cost ({args.iterations} iterations, medians of {args.repeats}): FQI "
+        f"{times['FQI']:.1f} s, FQE {times['FQE']:.1f} s, ratio {ratio:.2f}"
+        f"  {verdict(ratio <= 1.0, '<= 1')}"
+    )
+
+
+def main():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4, 5])
+    parser.add_argument("--episodes", type=int, default=1000)
+    parser.add_argument("--bootstrap", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--evaluator", choices=["default", "trees"], default="default")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.episodes, args.bootstrap, args.iterations, args.repeats = 200, 4, 10, 1
+    parts = {
+        1: ranking_on_the_car,
+        2: uniform_logging_policy,
+        3: model_selection,
+        4: ranking_on_cartpole,
+        5: cost,
+    }
+    for part in args.parts:
+        parts[part](args)
+
+
+if __name__ == "__main__":
+    main()
