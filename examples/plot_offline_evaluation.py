@@ -82,7 +82,10 @@ fig, (ax_start, ax_grid) = plt.subplots(1, 2, figsize=(9, 4), constrained_layout
 errors = np.abs(np.array([list(i) for i in intervals]).T - fqe_start.astype(float))
 ax_start.errorbar(exact_start, fqe_start, yerr=errors, fmt="o", capsize=3)
 ax_grid.plot(exact_score, fqe_score, "s", color="C1")
-for ax, title in [(ax_start, "from the start state"), (ax_grid, "mean over 289 states")]:
+for ax, title in [
+    (ax_start, "from the start state"),
+    (ax_grid, "mean over 289 states"),
+]:
     ax.axline((0, 0), slope=1, color="0.6", linestyle="--")
     ax.set(xlabel="exact value (one rollout)", ylabel="FQE estimate", title=title)
 plt.show()

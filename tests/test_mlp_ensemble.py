@@ -98,7 +98,9 @@ def test_predict_is_the_members_mean_and_std_their_spread():
 
 def test_fits_and_spreads_where_the_data_end():
     X, y = data(400)
-    model = MLPEnsemble((32, 32), n_steps=1500, learning_rate_init=0.003, random_state=0)
+    model = MLPEnsemble(
+        (32, 32), n_steps=1500, learning_rate_init=0.003, random_state=0
+    )
     model.fit(X, y)
     assert model.score(X, y) > 0.99
     _, std = model.predict(np.array([[0.0, 0.0], [6.0, -6.0]]), return_std=True)
