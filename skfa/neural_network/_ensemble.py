@@ -24,7 +24,7 @@ from .._compat import (
 from ..utils._validation import is_validated
 from ._activations import ACTIVATIONS
 from ._layers import ActivationLayer, _reusable
-from ._network import Network
+from ._network import Network, NetworkViews
 from ._optimizers import Adam
 
 __all__ = ["MLPEnsemble", "StackedDense"]
@@ -145,7 +145,7 @@ def make_stacked_mlp(
     return Network(layers)
 
 
-class MLPEnsemble(RegressorMixin, BaseEstimator):
+class MLPEnsemble(NetworkViews, RegressorMixin, BaseEstimator):
     """An ensemble of small MLPs trained side by side; predicts their mean.
 
     Every member is a network of the same shape with its own initial weights,
@@ -360,9 +360,9 @@ class MLPEnsemble(RegressorMixin, BaseEstimator):
         )
         self.n_steps_ = 0
         self.loss_curve_ = []
-        self._bind_attributes()
+        self._bind_fitted_parameters()
 
-    def _bind_attributes(self):
+    def _bind_fitted_parameters(self):
         layers = [
             layer for layer in self._network.layers if isinstance(layer, StackedDense)
         ]
@@ -435,19 +435,6 @@ class MLPEnsemble(RegressorMixin, BaseEstimator):
         ]
         members = chunks[0] if len(chunks) == 1 else np.concatenate(chunks, axis=1)
         return members * self.y_scale_ + self.y_mean_
-
-    def __getstate__(self):
-        # coefs_ and intercepts_ are the network's own arrays, bound again on
-        # loading (see MLPApproximator.__getstate__).
-        state = dict(super().__getstate__())
-        state.pop("coefs_", None)
-        state.pop("intercepts_", None)
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if hasattr(self, "_network"):
-            self._bind_attributes()
 
 
 def _row_sampler(n_rows, sample_weight, random_state):

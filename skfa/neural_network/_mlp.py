@@ -43,7 +43,7 @@ from .._compat import (
 )
 from ._activations import ACTIVATIONS
 from ._losses import LOSSES
-from ._network import NORMALIZATIONS, make_mlp
+from ._network import NORMALIZATIONS, NetworkViews, make_mlp
 from ._optimizers import OPTIMIZERS, flush_subnormals
 from ._schedules import SCHEDULES, LearningRateSchedule
 
@@ -114,7 +114,9 @@ def _has_minibatch_solver(estimator):
     return True
 
 
-class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
+class MLPApproximator(
+    NetworkViews, CallbackSupportMixin, RegressorMixin, BaseEstimator
+):
     """Multilayer perceptron regressor trained by backpropagation in NumPy.
 
     The network computes f(x) = h⁽ᴸ⁾(…h⁽¹⁾(x)) with hidden layers
@@ -727,20 +729,6 @@ class MLPApproximator(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.loss_curve_ = []
         self.best_loss_ = np.inf
         self._no_improvement_count = 0
-
-    def __getstate__(self):
-        # coefs_ and intercepts_ are the network's own arrays: a serializer
-        # that stores arrays one by one (joblib) would keep copies that the
-        # optimizer no longer updates. They are bound again on loading.
-        state = dict(super().__getstate__())  # a copy: it may be self.__dict__
-        state.pop("coefs_", None)
-        state.pop("intercepts_", None)
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if hasattr(self, "_network"):
-            self._bind_fitted_parameters()
 
     def _bind_fitted_parameters(self):
         """Expose the dense layers' arrays as ``coefs_`` and ``intercepts_``.

@@ -19,7 +19,7 @@ from ._layers import (
     initialize_dense,
 )
 
-__all__ = ["Network", "make_mlp", "NORMALIZATIONS"]
+__all__ = ["Network", "NetworkViews", "make_mlp", "NORMALIZATIONS"]
 
 NORMALIZATIONS = {"batch": BatchNorm, "layer": LayerNorm}
 
@@ -168,6 +168,28 @@ class Network:
             )
             self._penalized_grads += scratch
         return objective
+
+
+class NetworkViews:
+    """Pickling for an estimator whose ``coefs_`` and ``intercepts_`` are views.
+
+    The estimator keeps its network in ``_network`` and exposes the network's
+    own weight and bias arrays as ``coefs_`` and ``intercepts_`` (bound by its
+    ``_bind_fitted_parameters``). A serializer that stores arrays one by one
+    (joblib) would keep copies of them that the optimizer no longer updates:
+    they are left out of the pickle and bound again on loading.
+    """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: it may be self.__dict__
+        state.pop("coefs_", None)
+        state.pop("intercepts_", None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "_network"):
+            self._bind_fitted_parameters()
 
 
 def _walk(layers):
