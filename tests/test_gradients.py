@@ -64,6 +64,8 @@ def test_network_gradients(activation, loss_name, l2_scale, weighted, n_outputs)
     X = rng.normal(size=(9, 3))
     # Targets far enough from the outputs that Huber's loss uses both branches.
     y = 2.0 * rng.normal(size=(9, n_outputs))
+    if loss_name == "poisson":  # its targets are counts or rates: not negative
+        y = np.abs(y)
     sample_weight = rng.uniform(0.2, 3.0, size=9) if weighted else None
     network = make_mlp(3, (5, 4), n_outputs, [activation, activation], rng, np.float64)
     loss = LOSSES[loss_name]()

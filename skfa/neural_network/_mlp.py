@@ -129,10 +129,14 @@ class MLPApproximator(
         J(θ) = \\frac{1}{Σ_i w_i} \\Big( Σ_i w_i \\, ℓ(f_θ(x_i), y_i)
                + α \\, Σ_l ‖W^{(l)}‖² \\Big)
 
-    where ℓ is the squared error or Huber's loss summed over outputs, wᵢ the
-    sample weights (all 1 by default) and α the L2 penalty on the weights (not
-    the biases). For a network without hidden layers this is exactly the
-    objective of :class:`sklearn.linear_model.Ridge` divided by Σwᵢ.
+    where ℓ is the squared error, Huber's loss or the Poisson deviance summed
+    over outputs, wᵢ the sample weights (all 1 by default) and α the L2
+    penalty on the weights (not the biases). For a network without hidden
+    layers this is exactly the objective of :class:`sklearn.linear_model.Ridge`
+    divided by Σwᵢ (with the squared error), or twice that of
+    :class:`sklearn.linear_model.PoissonRegressor` with its α = α / Σwᵢ (with
+    the Poisson deviance). The prediction is f(x), or exp f(x) with the
+    Poisson deviance (its log link).
 
     Parameters
     ----------
@@ -242,8 +246,10 @@ class MLPApproximator(
         The ε that keeps RMSProp's and Adam's steps finite.
     rho : float, default=0.9
         Decay of RMSProp's running mean square of the gradient.
-    loss : {'squared_error', 'huber'}, default='squared_error'
-        The loss ℓ.
+    loss : {'squared_error', 'huber', 'poisson'}, default='squared_error'
+        The loss ℓ. 'poisson' is the Poisson deviance of the mean exp f(x),
+        for non-negative targets such as counts, and makes ``predict`` return
+        exp f(x), always positive (a log link, as in MLPRegressor).
     huber_delta : float, default=1.0
         Where Huber's loss turns from quadratic to linear.
     verbose : bool or int, default=False
@@ -300,7 +306,7 @@ class MLPApproximator(
     first fit, and later inputs are cast to it.
 
     If the objective stops being finite, or grows a million-fold above its
-    starting value (or above the loss of predicting zero), training stops with
+    starting value (or above the loss of a zero output), training stops with
     :class:`TrainingDivergedError`, naming the epoch, and the estimator keeps
     the last finite weights: lower ``learning_rate_init`` or scale the inputs.
 
@@ -308,9 +314,10 @@ class MLPApproximator(
     names and defaults, and ``MLPApproximator`` can take its place in working
     code, with these differences, all on purpose:
 
-    - ℓ is the squared error, not half of it, so ``loss_``, ``loss_curve_``
-      and the gradient (which ``tol`` bounds for 'lbfgs') are twice
-      MLPRegressor's; ``alpha`` is relative to the whole data (see above).
+    - ℓ is the squared error (or the Poisson deviance), not half of it, so
+      ``loss_``, ``loss_curve_`` and the gradient (which ``tol`` bounds for
+      'lbfgs') are twice MLPRegressor's; ``alpha`` is relative to the whole
+      data (see above).
     - ``tol=1e-5`` and ``n_iter_no_change=20`` by default (MLPRegressor: 1e-4
       and 10), and a fit stops after ``n_iter_no_change`` epochs without
       progress, where MLPRegressor waits one more. With
@@ -323,9 +330,8 @@ class MLPApproximator(
     - The early-stopping split keeps repeated samples on one side and holds
       out a fraction of the sample weight; MLPRegressor uses
       :func:`~sklearn.model_selection.train_test_split`.
-    - Sparse input and ``loss='poisson'`` are not supported; the logistic
-      activation's bound is Glorot's too, where MLPRegressor uses
-      √(2 / (fan_in + fan_out)).
+    - Sparse input is not supported; the logistic activation's bound is
+      Glorot's too, where MLPRegressor uses √(2 / (fan_in + fan_out)).
 
     References
     ----------
@@ -355,6 +361,19 @@ class MLPApproximator(
     >>> model = MLPApproximator(hidden_layer_sizes=16, solver="lbfgs",
     ...                         max_iter=500, random_state=0).fit(X, y)
     >>> model.score(X, y) > 0.99
+    True
+
+    Counts, whose log-mean is 1 + 2x, with the Poisson deviance; without
+    hidden layers this is Poisson regression:
+
+    >>> from sklearn.linear_model import PoissonRegressor
+    >>> counts = rng.poisson(np.exp(1 + 2 * X[:, 0]))
+    >>> model = MLPApproximator(hidden_layer_sizes=(), loss="poisson",
+    ...                         solver="lbfgs", random_state=0).fit(X, counts)
+    >>> bool((model.predict(X) > 0).all())
+    True
+    >>> glm = PoissonRegressor(alpha=0).fit(X, counts)
+    >>> np.allclose(model.predict(X), glm.predict(X), rtol=1e-3)
     True
     """
 
@@ -574,7 +593,7 @@ class MLPApproximator(
         return self
 
     def predict(self, X):
-        """The network's output f(X).
+        """The prediction: the network's output f(X), or exp f(X) for 'poisson'.
 
         Parameters
         ----------
@@ -614,6 +633,8 @@ class MLPApproximator(
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.target_tags.multi_output = True
+        # The common checks then draw non-negative targets, as for PoissonRegressor.
+        tags.target_tags.positive_only = self.loss == "poisson"
         return tags
 
     # ------------------------------------------------- validation and set-up
@@ -671,6 +692,12 @@ class MLPApproximator(
             raise ValueError(
                 f"y has {y.shape[1]} outputs, but {self.__class__.__name__} was "
                 f"fitted with {self.n_outputs_}."
+            )
+        if self.loss == "poisson" and (y < 0).any():
+            raise ValueError(
+                "Some value(s) of y are negative, which is not allowed for "
+                "Poisson regression (loss='poisson'): its targets are counts or "
+                "rates, and it predicts a positive mean."
             )
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -824,7 +851,8 @@ class MLPApproximator(
         )
 
     def _forward(self, X):
-        y_pred = self._network.forward(X)
+        """The prediction: the loss's inverse link of the network's output."""
+        y_pred = LOSSES[self.loss].inverse_link(self._network.forward(X))
         if self.n_outputs_ == 1:
             return y_pred.ravel()
         return y_pred
