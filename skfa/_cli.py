@@ -456,7 +456,7 @@ def _read_transitions(args, path):
 
 def _q_estimator(args):
     if args.estimator == "mlp":
-        return None  # FittedQIteration's default: a warm-started MLP (NFQ)
+        return None  # FittedQIteration's default: a warm-started ensemble (NFQ)
     from sklearn.ensemble import ExtraTreesRegressor
 
     # Ernst et al. (2005): 50 extremely randomised trees, grown until n_min = 2.

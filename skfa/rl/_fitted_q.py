@@ -279,8 +279,9 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     def _q_values_of(self, models, states):
         """The Q-values of one iteration's models, shape (n_states, n_actions).
 
-        In float64 whatever the regressors return (the default network
-        predicts in float32), so that averages and users see one dtype.
+        In float64 whatever the regressors return (a regressor fitted on
+        float32 data may predict in float32), so that averages and users see
+        one dtype.
         """
         if self.action_encoding_ == "per_action":
             q = np.column_stack([self._predict_q(model, states) for model in models])

@@ -210,8 +210,8 @@ def _trusted_types():
     skops trusts scikit-learn's estimators, NumPy's arrays, scalars, random
     generators and ufuncs, and Python's plain types by itself. A skfa policy
     adds its own estimators, the parts of a fitted network (its layers,
-    activation functions, optimizer and learning-rate schedule), the function
-    that makes the default network compute in float32, NumPy dtypes, and
+    activation functions, optimizer and learning-rate schedule), any function
+    the default regressor is built with, NumPy dtypes, and
     scikit-learn's tree structure (checked by ``_tree_problem`` after loading).
     Listing each part, not whole modules, keeps a function such as
     ``FunctionTransformer(func=...)`` from pointing anywhere else in skfa.
