@@ -236,6 +236,22 @@ def test_early_stopping_on_a_held_out_fraction():
     assert model.t_ == 400 * model.n_iter_
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_the_held_out_fraction_is_spread_over_the_data(seed):
+    # Not one edge of it: a validation set beyond the training data measures
+    # extrapolation, and stops training for the wrong reason.
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(0, 1, size=(2000, 2))
+    y = X.sum(axis=1)
+    model = MLPApproximator(early_stopping=True, validation_fraction=0.2)
+    model._random_state = np.random.RandomState(seed)
+    X_train, _, _, (X_val, _, _) = model._split_validation(X, y[:, None], None)
+    assert len(X_val) == pytest.approx(400, abs=2)
+    for column in range(2):  # each quarter of each input holds about a fifth
+        counts = np.histogram(X_val[:, column], bins=4, range=(0, 1))[0]
+        np.testing.assert_allclose(counts / len(X_val), 0.25, atol=0.06)
+
+
 def test_stops_when_the_loss_stops_improving():
     X, y = noisy_sine(200)
     model = MLPApproximator(

@@ -804,6 +804,24 @@ class MLPApproximator(
             return self._split_validation(X, y, sample_weight)
         return X, y, sample_weight, None
 
+    def _scattered_keys(self, distinct, candidates):
+        """A random key in [0, 1) for each distinct sample, from its values alone.
+
+        The key depends on the sample's values only, not on its position, its
+        repeats or the samples of zero weight, so that integer weights and
+        repeated rows give the same split. A random projection alone would
+        rank the samples along one direction and hold out one edge of the
+        data; the fractional part of a steep multiple of it scatters the keys
+        over [0, 1) with no relation to where a sample lies.
+        """
+        projection = distinct.astype(np.float64) @ self._random_state.normal(
+            size=distinct.shape[1]
+        )
+        if not candidates.size:
+            return projection
+        low, spread = projection[candidates].min(), np.ptp(projection[candidates])
+        return np.mod((projection - low) * (1e6 / (spread or 1.0)), 1.0)
+
     def _split_validation(self, X, y, sample_weight):
         """Hold out about ``validation_fraction`` of the weight for validation.
 
@@ -815,15 +833,11 @@ class MLPApproximator(
         weights = np.ones(X.shape[0]) if sample_weight is None else sample_weight
         distinct, group = np.unique(np.hstack([X, y]), axis=0, return_inverse=True)
         group = group.ravel()
-        # A random projection of each distinct sample is its key: it depends on
-        # the sample's values only, not on its position or its repeats.
-        keys = distinct.astype(np.float64) @ self._random_state.normal(
-            size=distinct.shape[1]
-        )
         group_weight = np.bincount(group, weights=weights, minlength=len(distinct))
         # Samples of zero weight stay in training, where they change nothing, so
         # that they cannot change which samples are held out.
         candidates = np.flatnonzero(group_weight > 0)
+        keys = self._scattered_keys(distinct, candidates)
         group_order = candidates[np.argsort(keys[candidates], kind="stable")]
         cumulative = np.cumsum(group_weight[group_order])
         n_groups_held_out = max(
