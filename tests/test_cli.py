@@ -5,6 +5,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import joblib
 import numpy as np
@@ -667,6 +668,63 @@ def test_ctrl_c_saves_the_completed_iterations(car_csv, tmp_path, capsys, monkey
         "skfa fqi: warning: FittedQIteration was interrupted; it keeps the "
         "Q-function of iteration 2 (2 completed in this fit)."
     ]
+
+
+def read_until(fd, pattern, timeout=60.0):
+    """Read a pseudo-terminal until ``pattern`` appears; return what was read."""
+    import select
+
+    seen, deadline = b"", time.monotonic() + timeout
+    while not re.search(pattern, seen):
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        if not ready:
+            raise AssertionError(f"no {pattern!r} in {seen.decode()!r}")
+        seen += os.read(fd, 4096)
+    return seen
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT and a pseudo-terminal")
+def test_sigint_during_iteration_12_leaves_a_checkpoint_that_resumes(
+    car_csv, tmp_path, capsys
+):
+    import pty
+    import signal
+
+    # Enough trees that an iteration lasts long enough to be interrupted in.
+    args = ["fqi", car_csv, *FQI_ARGS, "--n-estimators", "20", "--max-iter", "14"]
+    out_path = tmp_path / "policy.skops"
+    # The progress bar is live on a terminal: it shows each finished iteration.
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "skfa", *map(str, args)]
+        + ["--checkpoint-every", "5", "--out", str(out_path)],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    )
+    os.close(secondary)
+    read_until(primary, rb"\] 11/14")  # iteration 12 has begun
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=60)
+    os.close(primary)
+
+    assert process.returncode == 130
+    completed = int(re.search(r"Interrupted after (\d+) of 14 iterations", out)[1])
+    assert completed >= 11
+    assert load_policy(out_path).n_iter_ == completed
+    code, _, err = run(["evaluate", out_path, "--env", "car-on-hill"], capsys)
+    assert code == 0, err
+
+    resumed = tmp_path / "resumed.skops"
+    code, _, err = run([*args, "--resume", out_path, "--out", resumed], capsys)
+    assert code == 0, err
+    straight = tmp_path / "straight.skops"
+    code, _, err = run([*args, "--out", straight], capsys)
+    assert code == 0, err
+    states = CarOnHill.score_states()
+    np.testing.assert_array_equal(
+        load_policy(resumed).q_values(states), load_policy(straight).q_values(states)
+    )
 
 
 def test_ctrl_c_in_the_first_iteration_saves_nothing(
