@@ -11,7 +11,7 @@ bootstrapped target, ``r + γ Q(s', π(s'))``, in place of the best one.
 
 The car on the hill lets us check the estimates, since its dynamics are
 deterministic: one rollout from a state *is* that state's value. We learn
-several policies of varied quality from 200 random episodes, estimate each
+several policies of varied quality from 150 random episodes, estimate each
 one's value from the same episodes, and put the estimates beside the truth.
 """
 
@@ -25,7 +25,7 @@ from skfa.datasets import make_car_on_hill_transitions
 from skfa.envs import CarOnHill
 from skfa.rl import FittedQEvaluation, FittedQIteration, behavior_value
 
-X, y = make_car_on_hill_transitions(n_episodes=200, random_state=0)
+X, y = make_car_on_hill_transitions(n_episodes=150, random_state=0)
 env = CarOnHill()
 
 
@@ -35,7 +35,6 @@ def trees():
 
 policies = {
     "always -4": lambda s: np.zeros(len(s), dtype=int),
-    "always +4": lambda s: np.ones(len(s), dtype=int),
     "push along the speed": lambda s: (s[:, 1] >= 0).astype(int),
 }
 for n_iter in (1, 3, 10, 30):
@@ -54,7 +53,7 @@ grid = env.score_states()
 rows = []
 for name, policy in policies.items():
     fqe = FittedQEvaluation(
-        policy, trees(), max_iter=60, n_bootstrap=5, n_jobs=2, random_state=0
+        policy, trees(), max_iter=40, n_bootstrap=3, n_jobs=2, random_state=0
     ).fit(X, y)
     low, high = fqe.value_interval(0.95)
     rows.append(
@@ -91,8 +90,12 @@ for ax, title in [
 plt.show()
 
 # %%
-# The estimates at the start state, where the data are, follow the truth
-# closely. Over the 289 score states the values are extrapolations, larger in
-# error, but they keep the policies' order: what model selection needs. The
-# interval covers the sampling of episodes, not the error of extrapolation,
-# so it is narrow where every refit extrapolates alike.
+# At the start state the estimates follow the truth for the poor policies,
+# whose paths the random episodes cover, and fall short for the best one:
+# few of 150 random episodes climb the hill the way it does, so its value is
+# learned from little data (FQE assumes the logged data cover where the
+# policy goes). Over the 289 score states the values are extrapolations,
+# larger in error, but they keep the policies' order: what model selection
+# needs. The interval covers the sampling of episodes, not the error of
+# extrapolation, so it can miss the truth where every refit extrapolates
+# alike.
