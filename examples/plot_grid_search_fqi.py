@@ -38,7 +38,7 @@ X, y = make_car_on_hill_transitions(n_episodes=300, random_state=0)
 
 def trees():
     # Fully grown trees, as in the paper: they fit the rare rewards exactly.
-    return ExtraTreesRegressor(n_estimators=10, min_samples_split=2, random_state=0)
+    return ExtraTreesRegressor(n_estimators=5, min_samples_split=2, random_state=0)
 
 
 fqi = FittedQIteration(trees(), n_jobs=2, random_state=0)

@@ -30,14 +30,14 @@ env = CarOnHill()
 
 
 def trees():
-    return ExtraTreesRegressor(n_estimators=10, min_samples_leaf=2, random_state=0)
+    return ExtraTreesRegressor(n_estimators=5, min_samples_leaf=2, random_state=0)
 
 
 policies = {
     "always -4": lambda s: np.zeros(len(s), dtype=int),
     "push along the speed": lambda s: (s[:, 1] >= 0).astype(int),
 }
-for n_iter in (1, 3, 10, 30):
+for n_iter in (3, 10, 30):
     fqi = FittedQIteration(trees(), max_iter=n_iter, n_jobs=2, random_state=0)
     policies[f"FQI, {n_iter} iterations"] = fqi.fit(X, y)
 
@@ -91,11 +91,11 @@ plt.show()
 
 # %%
 # At the start state the estimates follow the truth for the poor policies,
-# whose paths the random episodes cover, and fall short for the best one:
-# few of 150 random episodes climb the hill the way it does, so its value is
-# learned from little data (FQE assumes the logged data cover where the
+# whose paths the random episodes cover, and fall short for the good ones:
+# few of 150 random episodes climb the hill the way they do, so their values
+# are learned from little data (FQE assumes the logged data cover where the
 # policy goes). Over the 289 score states the values are extrapolations,
-# larger in error, but they keep the policies' order: what model selection
-# needs. The interval covers the sampling of episodes, not the error of
-# extrapolation, so it can miss the truth where every refit extrapolates
-# alike.
+# larger in error, but they nearly keep the policies' order, which is what
+# model selection needs. The interval covers the sampling of episodes, not
+# the error of extrapolation, so it can miss the truth where every refit
+# extrapolates alike.

@@ -690,8 +690,9 @@ def test_sigint_during_iteration_12_leaves_a_checkpoint_that_resumes(
     import pty
     import signal
 
-    # Enough trees that an iteration lasts long enough to be interrupted in.
-    args = ["fqi", car_csv, *FQI_ARGS, "--n-estimators", "20", "--max-iter", "14"]
+    # Enough trees, and iterations after the 12th, that the run is still going
+    # when the signal arrives, even on a busy machine.
+    args = ["fqi", car_csv, *FQI_ARGS, "--n-estimators", "60", "--max-iter", "18"]
     out_path = tmp_path / "policy.skops"
     # The progress bar is live on a terminal: it shows each finished iteration.
     primary, secondary = pty.openpty()
@@ -703,13 +704,13 @@ def test_sigint_during_iteration_12_leaves_a_checkpoint_that_resumes(
         text=True,
     )
     os.close(secondary)
-    read_until(primary, rb"\] 11/14")  # iteration 12 has begun
+    read_until(primary, rb"\] 11/18")  # iteration 12 has begun
     process.send_signal(signal.SIGINT)
     out, _ = process.communicate(timeout=60)
     os.close(primary)
 
-    assert process.returncode == 130
-    completed = int(re.search(r"Interrupted after (\d+) of 14 iterations", out)[1])
+    assert process.returncode == 130, out
+    completed = int(re.search(r"Interrupted after (\d+) of 18 iterations", out)[1])
     assert completed >= 11
     assert load_policy(out_path).n_iter_ == completed
     code, _, err = run(["evaluate", out_path, "--env", "car-on-hill"], capsys)
