@@ -702,6 +702,9 @@ def test_sigint_during_iteration_12_leaves_a_checkpoint_that_resumes(
         stdout=subprocess.PIPE,
         stderr=secondary,
         text=True,
+        # A test run in the background ignores SIGINT, and its children inherit
+        # that; the command must see Ctrl-C as a user's terminal delivers it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(secondary)
     read_until(primary, rb"\] 11/18")  # iteration 12 has begun
