@@ -141,6 +141,37 @@ def test_probability_columns_follow_classes_not_their_order():
     np.testing.assert_allclose(a.q_values(X), b.q_values(X), atol=1e-12)
 
 
+class RowCountingTree(DecisionTreeRegressor):
+    """A lookup table that records how many rows each ``predict`` call gets."""
+
+    def predict(self, X, check_input=True):
+        self.predicted_rows_ = [*getattr(self, "predicted_rows_", []), len(X)]
+        return super().predict(X, check_input)
+
+
+@pytest.mark.parametrize("encoding", ["per_action", "onehot"])
+def test_only_the_q_values_the_policy_reads_are_predicted(encoding):
+    # FQI backs up the max over both actions: it predicts Q(s', a') for each;
+    # a deterministic policy's backup reads one action per next state, and a
+    # stochastic one those of positive probability (state 4: action 1 only).
+    X, y = chain_data()
+    n = len(X)
+    table = np.array([[0.2, 0.8], [0.5, 0.5], [0.9, 0.1], [0.3, 0.7], [0.0, 1.0]])
+    rows_of_policy = np.asarray(table > 0)[np.argmax(y["next_state"], axis=1)].sum()
+    settings = {"action_encoding": encoding, "max_iter": 1, "gamma": GAMMA}
+    expected = {
+        FittedQIteration(RowCountingTree(), **settings): n + 2 * n,
+        FittedQEvaluation(
+            lambda s: np.ones(len(s), int), RowCountingTree(), **settings
+        ): n + n,
+        FittedQEvaluation(TablePolicy(table).fit(), RowCountingTree(), **settings): n
+        + rows_of_policy,
+    }
+    for estimator, n_rows in expected.items():
+        models = estimator.fit(X, y).estimators_
+        assert sum(model.predicted_rows_[0] for model in models) == n_rows
+
+
 def test_the_greedy_policy_of_fitted_q_iteration_is_worth_its_q():
     # Q* is the Q-function of its own greedy policy.
     X, y = chain_data()
@@ -202,6 +233,9 @@ def test_scorer_returns_the_evaluators_value_on_the_held_out_data():
     direct = FittedQEvaluation(policy, trees, max_iter=10, random_state=0)
     assert score == direct.fit(X_held, y_held).value_
     assert evaluator.policy is None  # the template is left alone
+    everywhere = policy_value_scorer(evaluator, states="all")(policy, X_held, y_held)
+    assert everywhere == direct.predict(X_held).mean()
+    assert everywhere != score
 
 
 def test_scorer_default_and_bad_evaluator():
@@ -211,6 +245,8 @@ def test_scorer_default_and_bad_evaluator():
     assert evaluator.random_state == 0 and evaluator.estimator is None
     with pytest.raises(ValueError, match="evaluator must be a FittedQEvaluation"):
         policy_value_scorer(FittedQIteration())
+    with pytest.raises(ValueError, match="states must be 'initial' or 'all'"):
+        policy_value_scorer(states="first")
 
 
 def test_grid_search_by_policy_value_prefers_longer_horizons():

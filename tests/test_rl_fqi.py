@@ -773,3 +773,18 @@ def test_callbacks_get_the_averaged_model_as_of_each_iteration():
     np.testing.assert_allclose(recorder.q[-1], fqi.q_values(X))
     stopped = FittedQIteration(tree, gamma=0.9, max_iter=2, average=3).fit(X, y)
     np.testing.assert_allclose(recorder.q[1], stopped.q_values(X))
+
+
+def test_parallel_fits_leave_the_warning_filters_as_they_were():
+    # Before Python 3.14 the filters are one list for all threads, and each
+    # task of scikit-learn's Parallel (the trees' own, inside our threads)
+    # replaces and restores it; unguarded, two threads at once left it
+    # changed (a ComplexWarning "error" filter of a task stayed in force).
+    X, y = make_car_on_hill_transitions(100, random_state=0)
+    trees = ExtraTreesRegressor(n_estimators=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        before = list(warnings.filters)
+        for _ in range(3):
+            FittedQIteration(trees, max_iter=10, n_jobs=2, random_state=0).fit(X, y)
+        assert warnings.filters == before

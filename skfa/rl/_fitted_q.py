@@ -48,7 +48,9 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     and ``_backup(next_states)``, which returns the function that turns the
     Q-values at the next states, ``next_q[..., a]``, into their values
     ``V(s')``. The target is the same for both:
-    ``r + gamma * (1 - terminal) * V(s')``.
+    ``r + gamma * (1 - terminal) * V(s')``. A backup that reads only some of
+    those Q-values says which in ``_next_actions_read``, and only those are
+    predicted.
     """
 
     _parameter_constraints = {
@@ -85,7 +87,9 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         else:
             self.actions_, action_index = np.unique(data.actions, return_inverse=True)
             self.action_encoding_ = self.action_encoding
-        problem = self._regression_problem(data, action_index, sample_weight)
+        problem = self._regression_problem(
+            data, action_index, self._next_actions_read(data.next_states), sample_weight
+        )
         if continuing:
             iterations = self._resume(problem, data)
         else:
@@ -115,6 +119,11 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
 
         return td_targets
 
+    def _next_actions_read(self, next_states):
+        """Which ``Q(s', a')`` the backup reads: a boolean mask of shape
+        (n_next_states, n_actions), or None for all of them (the max does)."""
+        return None
+
     def _start(self, problem, data, sample_weight, rng):
         """Fresh clones of the regressor, one set per run, and Q_0 = 0."""
         estimator = self._resolve_estimator(sample_weight)
@@ -138,7 +147,7 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         runs = self.averaged_estimators_[-n_runs:]
         iterations = self._iterations(runs, problem, data, self.history_)
         iterations.kept.extend(self.averaged_estimators_[:-n_runs])
-        with Parallel(n_jobs=self.n_jobs, prefer="threads") as parallel:
+        with _Threads(n_jobs=self.n_jobs) as parallel:
             iterations.resume(parallel)
         return iterations
 
@@ -167,7 +176,7 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     def _iterate(self, iterations, bounds, fit_task):
         """Up to ``max_iter`` iterations: targets, fits, Q-values, record."""
         with (
-            Parallel(n_jobs=self.n_jobs, prefer="threads") as parallel,
+            _Threads(n_jobs=self.n_jobs) as parallel,
             threadpool_limits(_blas_threads_per_job(self.n_jobs), user_api="blas"),
         ):
             last = iterations.n_iter + self.max_iter
@@ -363,11 +372,37 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         horizon = 1 / (1 - self.gamma)
         return min(r_min, r_min * horizon), max(r_max, r_max * horizon)
 
-    def _regression_problem(self, data, action_index, sample_weight):
+    def _regression_problem(self, data, action_index, next_actions, sample_weight):
         n_actions = len(self.actions_)
-        if self.action_encoding_ == "per_action":
-            return _PerActionProblem(data, action_index, n_actions, sample_weight)
-        return _OneHotProblem(data, action_index, n_actions, sample_weight)
+        if next_actions is None:
+            next_actions = np.ones((len(data.next_states), n_actions), dtype=bool)
+        problem = (
+            _PerActionProblem
+            if self.action_encoding_ == "per_action"
+            else _OneHotProblem
+        )
+        return problem(data, action_index, next_actions, sample_weight)
+
+
+class _Threads(Parallel):
+    """scikit-learn's ``Parallel`` on threads, leaving the warning filters as
+    it found them.
+
+    Before Python 3.14 the warning filters are one list shared by all
+    threads, and each task of scikit-learn's ``Parallel`` (ours, and those
+    inside the regressors' fits) replaces it and restores it on its own
+    (``warnings.catch_warnings``). Two threads doing so at once can leave the
+    list as one of them had set it for its task: the user's filters lost, or a
+    filter meant for one task left in force for the rest of the process. Each
+    call restores the list the caller had.
+    """
+
+    def __init__(self, n_jobs):
+        super().__init__(n_jobs=n_jobs, prefer="threads")
+
+    def __call__(self, iterable):
+        with warnings.catch_warnings():
+            return super().__call__(iterable)
 
 
 class _Iterations:
@@ -485,23 +520,24 @@ class _PerActionProblem:
     """One model per action; each sees the states where its action was taken.
 
     ``fits[j]`` is ``(inputs, rows, weights)`` for model ``j``: its inputs are
-    the states of action ``j`` followed by all next states, built once, so one
-    ``predict`` per model and iteration returns both ``Q(s, a_j)`` on its own
-    rows and ``Q(s', a_j)`` for every next state.
+    the states of action ``j`` followed by the next states whose ``Q(s', a_j)``
+    the backup reads (``next_actions[:, j]``), built once, so one ``predict``
+    per model and iteration returns both. The Q-values not read stay 0.
     """
 
-    def __init__(self, data, action_index, n_actions, sample_weight):
+    def __init__(self, data, action_index, next_actions, sample_weight):
         self.n_samples = len(data.states)
-        self.n_actions = n_actions
+        self.n_actions = next_actions.shape[1]
         self.sample_weight = sample_weight
-        self.fits = []
-        self._stacked = []
-        for action in range(n_actions):
+        self.fits, self._stacked, self._next_rows = [], [], []
+        for action in range(self.n_actions):
             rows = np.flatnonzero(action_index == action)
-            stacked = np.concatenate([data.states[rows], data.next_states])
+            next_rows = np.flatnonzero(next_actions[:, action])
+            stacked = np.concatenate([data.states[rows], data.next_states[next_rows]])
             weights = None if sample_weight is None else sample_weight[rows]
             self.fits.append((stacked[: len(rows)], rows, weights))
             self._stacked.append(stacked)
+            self._next_rows.append(next_rows)
 
     def evaluate(self, models, parallel, predict):
         predictions = parallel(
@@ -509,31 +545,38 @@ class _PerActionProblem:
             for model, stacked in zip(models, self._stacked, strict=True)
         )
         q_sa = np.empty(self.n_samples)
-        next_q = np.empty((self.n_samples, len(models)))
-        for action, ((_, rows, _), q) in enumerate(
-            zip(self.fits, predictions, strict=True)
+        next_q = np.zeros((self.n_samples, self.n_actions))
+        for action, ((_, rows, _), next_rows, q) in enumerate(
+            zip(self.fits, self._next_rows, predictions, strict=True)
         ):
             q_sa[rows] = q[: len(rows)]
-            next_q[:, action] = q[len(rows) :]
+            next_q[next_rows, action] = q[len(rows) :]
         return q_sa, next_q
 
 
 class _OneHotProblem:
     """One model on ``[state, one-hot action]``.
 
-    The design matrix and the next-state inputs for every action are stacked
-    once per fit, so one ``predict`` per iteration returns ``Q(s, a)`` and
-    ``Q(s', a')`` for all ``a'``.
+    The design matrix and the next-state inputs of the actions the backup
+    reads (``next_actions``) are stacked once per fit, so one ``predict`` per
+    iteration returns ``Q(s, a)`` and those ``Q(s', a')``. The Q-values not
+    read stay 0.
     """
 
-    def __init__(self, data, action_index, n_actions, sample_weight):
+    def __init__(self, data, action_index, next_actions, sample_weight):
         self.n_samples = len(data.states)
-        self.n_actions = n_actions
+        self.n_actions = next_actions.shape[1]
         self.sample_weight = sample_weight
+        # Action by action, as _every_action orders its rows.
+        self._next_actions, self._next_rows = np.nonzero(next_actions.T)
         self._stacked = np.vstack(
             [
                 _with_onehot(data.states, action_index, self.n_actions),
-                _every_action(data.next_states, self.n_actions),
+                _with_onehot(
+                    data.next_states[self._next_rows],
+                    self._next_actions,
+                    self.n_actions,
+                ),
             ]
         )
         rows = slice(None)
@@ -541,7 +584,9 @@ class _OneHotProblem:
 
     def evaluate(self, models, parallel, predict):
         q = np.asarray(predict(models[0], self._stacked), dtype=np.float64)
-        return q[: self.n_samples], _q_table(q[self.n_samples :], self.n_actions)
+        next_q = np.zeros((self.n_samples, self.n_actions))
+        next_q[self._next_rows, self._next_actions] = q[self.n_samples :]
+        return q[: self.n_samples], next_q
 
 
 def _every_action(states, n_actions):

@@ -28,7 +28,10 @@ class FittedQEvaluation(_FittedQ):
     Q-function of the evaluated policy ``pi`` [1]_. This is fitted-Q
     iteration with the policy's action in place of the greedy one: the two
     estimators share everything else, parameters included. The logged data
-    may come from any other policy; no simulator is needed.
+    may come from any other policy; no simulator is needed. At the next
+    states it predicts only the Q-values of the actions the policy may take,
+    where fitted-Q iteration's max needs every action's, so an iteration
+    costs no more than one of fitted-Q iteration with the same regressor.
 
     Parameters
     ----------
@@ -188,6 +191,10 @@ n_runs_, history_, n_features_in_, feature_names_in_
         """The policy's backup: ``V(s') = sum_a' pi(a' | s') Q(s', a')``."""
         next_policy = self._action_probabilities(next_states)
         return lambda next_q: (next_q * next_policy).sum(axis=-1)
+
+    def _next_actions_read(self, next_states):
+        """The actions the policy may take: their Q-values are all it backs up."""
+        return self._action_probabilities(next_states) > 0
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=False)

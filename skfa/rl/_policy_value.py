@@ -12,12 +12,13 @@ from ._transitions import check_transitions
 __all__ = ["behavior_value", "policy_value_scorer"]
 
 
-def policy_value_scorer(evaluator=None):
+def policy_value_scorer(evaluator=None, *, states="initial"):
     """A scorer that rates a fitted policy by its value on held-out episodes.
 
     ``scorer(estimator, X, y)`` fits a clone of ``evaluator`` on the
     transitions ``(X, y)`` with ``estimator`` as the policy to evaluate, and
-    returns the estimated value at the initial states of ``y``'s episodes.
+    returns the estimated value at the initial states of ``y``'s episodes
+    (or at all of its states, with ``states="all"``).
     Passed as ``scoring`` to :class:`~sklearn.model_selection.GridSearchCV`
     or :func:`~sklearn.model_selection.cross_val_score` over
     :class:`FittedQIteration`, with a splitter that keeps episodes whole
@@ -36,6 +37,15 @@ def policy_value_scorer(evaluator=None):
         candidates differ in their policies, not in the evaluator's draws.
         Its ``gamma`` defines the value compared: keep it the discount of
         your objective, whatever ``gamma`` the candidates learn with.
+    states : {"initial", "all"}, default="initial"
+        Where the value is estimated and averaged. ``"initial"``: the first
+        state of each held-out episode, the value a deployed policy earns
+        when episodes start as they were logged. ``"all"``: every held-out
+        state, the value from anywhere the data go. Choose ``"all"`` when the
+        policy must do well from states other than the logged starts, or
+        when the starts are too few or too alike to tell candidates apart
+        (all episodes starting in one state give a single value per
+        candidate, the same for any two that succeed from there).
 
     Returns
     -------
@@ -69,9 +79,12 @@ def policy_value_scorer(evaluator=None):
         raise ValueError(
             f"evaluator must be a FittedQEvaluation, got {type(evaluator).__name__}."
         )
+    if states not in ("initial", "all"):
+        raise ValueError(f"states must be 'initial' or 'all', got {states!r}.")
 
     def score_policy_value(estimator, X, y):
-        return clone(evaluator).set_params(policy=estimator).fit(X, y).value_
+        fitted = clone(evaluator).set_params(policy=estimator).fit(X, y)
+        return fitted.value_ if states == "initial" else float(fitted.predict(X).mean())
 
     return score_policy_value
 
