@@ -104,7 +104,7 @@ def car(args):
             row[f"{name} score"] = f"{scores[name][-1]:.3f}"
             row[f"{name} fit"] = f"{seconds:.0f} s"
         rows.append(row)
-        print(f"  data {seed} done", flush=True)
+        print(f"  data {seed} done: {row}", flush=True)
     print_table(
         f"Car on the hill ({args.episodes} episodes, {args.iterations} iterations)",
         rows,
@@ -152,7 +152,7 @@ def gym(args):
         row["default - trees, % of range"] = f"{gap:+.1f}"
         row["check"] = verdict(gap >= -5, ">= -5 %")
         rows.append(row)
-        print(f"  {task} done", flush=True)
+        print(f"  {task} done: {row}", flush=True)
     print_table(
         "Gymnasium tasks from random episodes (gamma 0.99)", rows, list(rows[0])
     )
