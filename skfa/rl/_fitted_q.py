@@ -47,10 +47,10 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
     A subclass defines ``__init__`` (with the parameters below and its own)
     and ``_backup(next_states)``, which returns the function that turns the
     Q-values at the next states, ``next_q[..., a]``, into their values
-    ``V(s')``. The target is the same for both:
-    ``r + gamma * (1 - terminal) * V(s')``. A backup that reads only some of
-    those Q-values says which in ``_next_actions_read``, and only those are
-    predicted.
+    ``V(s')``, and which of those Q-values it reads: a boolean mask of shape
+    (n_next_states, n_actions), or None for all of them. Only those are
+    predicted. The target is the same for both:
+    ``r + gamma * (1 - terminal) * V(s')``.
     """
 
     _parameter_constraints = {
@@ -87,13 +87,13 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         else:
             self.actions_, action_index = np.unique(data.actions, return_inverse=True)
             self.action_encoding_ = self.action_encoding
-        problem = self._regression_problem(
-            data, action_index, self._next_actions_read(data.next_states), sample_weight
-        )
+        backup, reads = self._backup(data.next_states)
+        problem = self._regression_problem(data, action_index, reads, sample_weight)
+        targets = self._td_targets(data, backup)
         if continuing:
-            iterations = self._resume(problem, data)
+            iterations = self._resume(problem, targets)
         else:
-            iterations = self._start(problem, data, sample_weight, rng)
+            iterations = self._start(problem, targets, sample_weight, rng)
         # scikit-learn's callbacks see one subtask per iteration, and inside it
         # the fits of the regressors, each with its own subtasks (epochs).
         fit_task = init_callback_context(self, max_subtasks=self.max_iter)
@@ -105,32 +105,27 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         self._warn_if_not_converged()
         return data
 
-    def _td_targets_on(self, data):
+    def _td_targets(self, data, backup):
         """The targets on ``data`` as a function of Q-values at its next states.
 
+        ``backup`` is the one ``_backup`` returns for ``data.next_states``.
         Nothing is bootstrapped from a terminal next state. ``next_q`` holds
         one Q-value per action along its last axis, and may stack several
         runs' along its first.
         """
-        backup = self._backup(data.next_states)
 
         def td_targets(next_q):
             return data.rewards + self.gamma * (1 - data.terminals) * backup(next_q)
 
         return td_targets
 
-    def _next_actions_read(self, next_states):
-        """Which ``Q(s', a')`` the backup reads: a boolean mask of shape
-        (n_next_states, n_actions), or None for all of them (the max does)."""
-        return None
-
-    def _start(self, problem, data, sample_weight, rng):
+    def _start(self, problem, targets, sample_weight, rng):
         """Fresh clones of the regressor, one set per run, and Q_0 = 0."""
         estimator = self._resolve_estimator(sample_weight)
         runs = [self._make_models(estimator, rng) for _ in range(self.n_runs)]
-        return self._iterations(runs, problem, data)
+        return self._iterations(runs, problem, targets)
 
-    def _resume(self, problem, data):
+    def _resume(self, problem, targets):
         """The iterations as the last fit left them, bootstrapping from its Q."""
         n_runs = self.n_runs_
         changed = {
@@ -145,14 +140,13 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
                     "to start afresh."
                 )
         runs = self.averaged_estimators_[-n_runs:]
-        iterations = self._iterations(runs, problem, data, self.history_)
+        iterations = self._iterations(runs, problem, targets, self.history_)
         iterations.kept.extend(self.averaged_estimators_[:-n_runs])
         with _Threads(n_jobs=self.n_jobs) as parallel:
             iterations.resume(parallel)
         return iterations
 
-    def _iterations(self, runs, problem, data, history=None):
-        targets = self._td_targets_on(data)
+    def _iterations(self, runs, problem, targets, history=None):
         return _Iterations(
             runs, problem, targets, self._predict_q, self.average, history
         )
@@ -269,7 +263,8 @@ class _FittedQ(CallbackSupportMixin, BaseEstimator):
         q = self._q_values(X)
         next_q = self._q_values(data.next_states)
         q_sa = q[np.arange(len(X)), action_index]
-        td_error = self._td_targets_on(data)(next_q) - q_sa
+        backup, _ = self._backup(data.next_states)
+        td_error = self._td_targets(data, backup)(next_q) - q_sa
         return -float(np.average(td_error**2, weights=sample_weight))
 
     def __sklearn_tags__(self):

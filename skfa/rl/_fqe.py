@@ -188,13 +188,10 @@ n_runs_, history_, n_features_in_, feature_names_in_
         self.verbose = verbose
 
     def _backup(self, next_states):
-        """The policy's backup: ``V(s') = sum_a' pi(a' | s') Q(s', a')``."""
+        """The policy's backup: ``V(s') = sum_a' pi(a' | s') Q(s', a')``; it
+        reads the Q-values of the actions the policy may take."""
         next_policy = self._action_probabilities(next_states)
-        return lambda next_q: (next_q * next_policy).sum(axis=-1)
-
-    def _next_actions_read(self, next_states):
-        """The actions the policy may take: their Q-values are all it backs up."""
-        return self._action_probabilities(next_states) > 0
+        return (lambda next_q: (next_q * next_policy).sum(axis=-1)), next_policy > 0
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=False)

@@ -232,8 +232,8 @@ class FittedQIteration(_FittedQ):
         self.verbose = verbose
 
     def _backup(self, next_states):
-        """The greedy backup: ``V(s') = max_a' Q(s', a')``."""
-        return lambda next_q: next_q.max(axis=-1)
+        """The greedy backup: ``V(s') = max_a' Q(s', a')``; it reads every action's."""
+        return (lambda next_q: next_q.max(axis=-1)), None
 
     @with_callbacks
     @_fit_context(prefer_skip_nested_validation=False)
