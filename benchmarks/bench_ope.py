@@ -24,8 +24,10 @@ one rollout from a state is its exact value).
    with ``states="all"``, at every held-out state) and by the TD error
    (``FittedQIteration.score``); each candidate refitted on all the data and
    scored exactly. Acceptance: the scorer's pick within 0.03 of the best.
-4. A second task: the same ranking on CartPole-v1 from random episodes, the
-   truth by Monte Carlo rollouts (gamma 0.95).
+4. A second task: the same ranking on CartPole-v1 from 1,000 random episodes
+   (data seed 0), twelve deterministic policies (fixed pushes, hand rules of
+   varied quality, extra-trees FQI after 1 to 30 iterations), the truth by
+   Monte Carlo rollouts (gamma 0.95; acceptance: Spearman >= 0.9).
 5. Cost: FittedQEvaluation against FittedQIteration with the same estimator
    and iterations, alternating, medians (acceptance: ratio <= 1).
 
@@ -316,8 +318,11 @@ def ranking_on_cartpole(args):
         "always right": lambda s: np.ones(len(s), dtype=int),
         "push toward the lean": lambda s: (s[:, 2] > 0).astype(int),
         "lean and its speed": lambda s: (s[:, 2] + 0.5 * s[:, 3] > 0).astype(int),
+        "push away from the lean": lambda s: (s[:, 2] < 0).astype(int),
+        "follow the pole's spin": lambda s: (s[:, 3] > 0).astype(int),
+        "push toward the cart's side": lambda s: (s[:, 0] > 0).astype(int),
     }
-    for n_iter in (1, 3, 10, 30):
+    for n_iter in (1, 2, 3, 5, 10, 30):
         trees = ExtraTreesRegressor(n_estimators=50, min_samples_leaf=2)
         fqi = FittedQIteration(
             trees, gamma=GAMMA, max_iter=n_iter, n_jobs=2, random_state=0
@@ -336,9 +341,12 @@ def ranking_on_cartpole(args):
         rows.append(
             {"policy": name, "Monte Carlo": f"{true:.2f}", "FQE": f"{fqe.value_:.2f}"}
         )
+        print(f"  {name}: done", flush=True)
     print_table("Policies (discounted return, gamma 0.95)", rows, list(rows[0]))
     rho = spearmanr(estimates, truth).statistic
     print(f"Spearman: {rho:.3f}  {verdict(rho >= 0.9, '>= 0.9')}")
+    error = np.max(np.abs(np.subtract(estimates, truth)))
+    print(f"Largest |FQE - Monte Carlo|: {error:.2f}")
 
 
 def cartpole_value(policy, n_episodes, seed=1):

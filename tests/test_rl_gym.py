@@ -49,6 +49,37 @@ def test_evaluate_policy_matches_the_logged_episodes():
     assert discounted == pytest.approx(expected)
 
 
+def test_evaluate_policy_runs_the_episodes_side_by_side():
+    pytest.importorskip("gymnasium")
+    calls = []
+
+    def push_toward_the_lean(states):
+        calls.append(len(states))
+        return (states[:, 2] > 0).astype(int)
+
+    # 70 episodes of varied length: one wave of 64 side by side, then 6.
+    _, y = collect_transitions(
+        "CartPole-v1", push_toward_the_lean, n_episodes=70, random_state=1
+    )
+    lengths = np.bincount(y["episode"])
+    assert len(set(lengths)) > 5
+    calls.clear()
+    mean, std = evaluate_policy(
+        "CartPole-v1", push_toward_the_lean, n_episodes=70, gamma=0.9, random_state=1
+    )
+    returns = (1 - 0.9**lengths) / (1 - 0.9)
+    assert (mean, std) == pytest.approx((returns.mean(), returns.std()))
+    # One call per step of each wave, with the states of the running episodes.
+    assert len(calls) == lengths[:64].max() + lengths[64:].max()
+    assert calls[0] == 64 and sum(calls) == lengths.sum()
+
+
+def test_evaluate_policy_needs_one_action_per_state():
+    pytest.importorskip("gymnasium")
+    with pytest.raises(ValueError, match="returned 1 actions for 3 states"):
+        evaluate_policy("CartPole-v1", lambda s: np.zeros(1, int), n_episodes=3)
+
+
 def test_fqi_solves_deterministic_frozen_lake():
     gymnasium = pytest.importorskip("gymnasium")
     env = gymnasium.make("FrozenLake-v1", is_slippery=False)

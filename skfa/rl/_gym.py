@@ -73,6 +73,13 @@ def evaluate_policy(
 ):
     """Mean and standard deviation of a policy's return in a gymnasium environment.
 
+    Given an environment's id, the episodes run side by side, each in its own
+    copy of the environment, and the policy is asked once per step for the
+    actions of all the episodes still running: a policy such as a forest pays
+    its fixed cost per call, not per state. Given an environment object, the
+    episodes run one after another in it, since an object cannot be copied
+    with its wrappers in general.
+
     Parameters
     ----------
     env : gymnasium.Env or str
@@ -80,7 +87,8 @@ def evaluate_policy(
         ``gymnasium.make``.
     policy : callable or object with a ``predict`` method
         Maps states of shape (n, d) to actions of shape (n,), e.g. a fitted
-        :class:`~skfa.rl.FittedQIteration`; called with one state at a time.
+        :class:`~skfa.rl.FittedQIteration`; called with the states of the
+        episodes still running.
     n_episodes : int, default=10
         Number of episodes.
     gamma : float, default=1.0
@@ -105,25 +113,61 @@ def evaluate_policy(
     >>> bool(5 < mean < 20)
     True
     """
-    env, action_space = _make(env)
+    envs = _copies(env, n_episodes)
     rng = check_random_state(random_state)
     act = as_policy_function(policy)
-    returns = [
-        sum(
-            gamma**t * step[2]
-            for t, step in enumerate(
-                _run_episode(env, act, action_space, rng, max_episode_steps)
-            )
-        )
-        for _ in range(n_episodes)
-    ]
+    seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_episodes)]
+    returns = []
+    for start in range(0, n_episodes, len(envs)):
+        wave = seeds[start : start + len(envs)]
+        returns.extend(_returns_side_by_side(envs, wave, act, gamma, max_episode_steps))
     return float(np.mean(returns)), float(np.std(returns))
+
+
+def _copies(env, n_episodes):
+    """Environments to run episodes in side by side, at most ``_MAX_COPIES``."""
+    if not isinstance(env, str):
+        return [_make(env)[0]]
+    return [_make(env)[0] for _ in range(min(n_episodes, _MAX_COPIES))]
+
+
+_MAX_COPIES = 64
+
+
+def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
+    """The discounted return of one episode per seed, each in its own env."""
+    states = [_reset(env, seed) for env, seed in zip(envs, seeds)]
+    returns = np.zeros(len(seeds))
+    running = list(range(len(seeds)))
+    t = 0
+    while running:
+        actions = np.asarray(act(np.stack([states[i] for i in running]))).reshape(-1)
+        if len(actions) != len(running):
+            raise ValueError(
+                f"The policy returned {len(actions)} actions for {len(running)} "
+                "states; it must return one action per state."
+            )
+        t += 1
+        still_running = []
+        for i, action in zip(running, actions, strict=True):
+            observation, reward, terminated, truncated, _ = envs[i].step(action)
+            returns[i] += gamma ** (t - 1) * float(reward)
+            states[i] = np.asarray(observation, dtype=np.float64).reshape(-1)
+            cut = max_episode_steps is not None and t >= max_episode_steps
+            if not (terminated or truncated or cut):
+                still_running.append(i)
+        running = still_running
+    return returns
+
+
+def _reset(env, seed):
+    observation, _ = env.reset(seed=seed)
+    return np.asarray(observation, dtype=np.float64).reshape(-1)
 
 
 def _run_episode(env, act, action_space, rng, max_episode_steps):
     """Yield ``(state, action, reward, next_state, terminated, truncated)``."""
-    observation, _ = env.reset(seed=int(rng.randint(np.iinfo(np.int32).max)))
-    state = np.asarray(observation, dtype=np.float64).reshape(-1)
+    state = _reset(env, int(rng.randint(np.iinfo(np.int32).max)))
     t = 0
     while True:
         if act is None:
