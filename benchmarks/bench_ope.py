@@ -25,8 +25,8 @@ one rollout from a state is its exact value).
    (``FittedQIteration.score``); each candidate refitted on all the data and
    scored exactly. Acceptance: the scorer's pick within 0.03 of the best.
 4. A second task: the same ranking on CartPole-v1 from 1,000 random episodes
-   (data seed 0), twelve deterministic policies (fixed pushes, hand rules of
-   varied quality, extra-trees FQI after 1 to 30 iterations), the truth by
+   (data seed 0), thirteen deterministic policies (fixed pushes, hand rules
+   of varied quality, extra-trees FQI after 1 to 30 iterations), the truth by
    Monte Carlo rollouts (gamma 0.95; acceptance: Spearman >= 0.9).
 5. Cost: FittedQEvaluation against FittedQIteration with the same estimator
    and iterations, alternating, medians (acceptance: ratio <= 1).
