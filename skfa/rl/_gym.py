@@ -12,6 +12,9 @@ from ._transitions import pack_transitions
 
 __all__ = ["collect_transitions", "evaluate_policy"]
 
+# At most this many copies of an environment run episodes side by side.
+_MAX_COPIES = 64
+
 
 def collect_transitions(
     env, policy=None, *, n_episodes=100, max_episode_steps=None, random_state=None
@@ -121,17 +124,17 @@ def evaluate_policy(
     for start in range(0, n_episodes, len(envs)):
         wave = seeds[start : start + len(envs)]
         returns.extend(_returns_side_by_side(envs, wave, act, gamma, max_episode_steps))
+    if isinstance(env, str):
+        for copy in envs:
+            copy.close()
     return float(np.mean(returns)), float(np.std(returns))
 
 
 def _copies(env, n_episodes):
-    """Environments to run episodes in side by side, at most ``_MAX_COPIES``."""
+    """The environments that run the episodes: copies of an id, or ``env`` itself."""
     if not isinstance(env, str):
         return [_make(env)[0]]
     return [_make(env)[0] for _ in range(min(n_episodes, _MAX_COPIES))]
-
-
-_MAX_COPIES = 64
 
 
 def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
@@ -147,11 +150,11 @@ def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
                 f"The policy returned {len(actions)} actions for {len(running)} "
                 "states; it must return one action per state."
             )
-        t += 1
+        discount, t = gamma**t, t + 1
         still_running = []
         for i, action in zip(running, actions, strict=True):
             observation, reward, terminated, truncated, _ = envs[i].step(action)
-            returns[i] += gamma ** (t - 1) * float(reward)
+            returns[i] += discount * float(reward)
             states[i] = np.asarray(observation, dtype=np.float64).reshape(-1)
             cut = max_episode_steps is not None and t >= max_episode_steps
             if not (terminated or truncated or cut):
