@@ -4,6 +4,8 @@ gymnasium is an optional dependency (``pip install gymnasium``); it is imported
 only when these functions are called.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 from sklearn.utils import check_random_state
 
@@ -116,25 +118,32 @@ def evaluate_policy(
     >>> bool(5 < mean < 20)
     True
     """
-    envs = _copies(env, n_episodes)
     rng = check_random_state(random_state)
     act = as_policy_function(policy)
     seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_episodes)]
     returns = []
-    for start in range(0, n_episodes, len(envs)):
-        wave = seeds[start : start + len(envs)]
-        returns.extend(_returns_side_by_side(envs, wave, act, gamma, max_episode_steps))
-    if isinstance(env, str):
-        for copy in envs:
-            copy.close()
+    with _copies(env, n_episodes) as envs:
+        for start in range(0, n_episodes, len(envs)):
+            wave = seeds[start : start + len(envs)]
+            returns.extend(
+                _returns_side_by_side(envs, wave, act, gamma, max_episode_steps)
+            )
     return float(np.mean(returns)), float(np.std(returns))
 
 
+@contextmanager
 def _copies(env, n_episodes):
-    """The environments that run the episodes: copies of an id, or ``env`` itself."""
+    """The environments that run the episodes: copies of an id, closed after
+    use, or ``env`` itself, left open for its owner."""
     if not isinstance(env, str):
-        return [_make(env)[0]]
-    return [_make(env)[0] for _ in range(min(n_episodes, _MAX_COPIES))]
+        yield [_make(env)[0]]
+        return
+    copies = [_make(env)[0] for _ in range(min(n_episodes, _MAX_COPIES))]
+    try:
+        yield copies
+    finally:
+        for copy in copies:
+            copy.close()
 
 
 def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
@@ -155,7 +164,7 @@ def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
         for i, action in zip(running, actions, strict=True):
             observation, reward, terminated, truncated, _ = envs[i].step(action)
             returns[i] += discount * float(reward)
-            states[i] = np.asarray(observation, dtype=np.float64).reshape(-1)
+            states[i] = _as_state(observation)
             cut = max_episode_steps is not None and t >= max_episode_steps
             if not (terminated or truncated or cut):
                 still_running.append(i)
@@ -164,7 +173,11 @@ def _returns_side_by_side(envs, seeds, act, gamma, max_episode_steps):
 
 
 def _reset(env, seed):
-    observation, _ = env.reset(seed=seed)
+    return _as_state(env.reset(seed=seed)[0])
+
+
+def _as_state(observation):
+    """An observation as the flat float64 vector the policy and the log see."""
     return np.asarray(observation, dtype=np.float64).reshape(-1)
 
 
@@ -178,7 +191,7 @@ def _run_episode(env, act, action_space, rng, max_episode_steps):
         else:
             action = np.asarray(act(state[None, :])).reshape(-1)[0]
         observation, reward, terminated, truncated, _ = env.step(action)
-        next_state = np.asarray(observation, dtype=np.float64).reshape(-1)
+        next_state = _as_state(observation)
         t += 1
         truncated = truncated or (
             max_episode_steps is not None and t >= max_episode_steps
