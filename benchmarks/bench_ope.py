@@ -32,14 +32,19 @@ one rollout from a state is its exact value).
    and iterations, alternating, medians (acceptance: ratio <= 1).
 
 Run ``python benchmarks/bench_ope.py`` (all parts, about an hour and a half
-on two cores), or ``--parts 1 2`` and ``--quick`` (200 episodes, fewer
-bootstrap refits) for a first look. ``--evaluator trees`` evaluates with
+on two cores without the bootstrap, ``--bootstrap 0``; its twenty refits per
+policy make part 1 alone some five hours), or ``--parts 1 2`` and ``--quick``
+(200 episodes, fewer bootstrap refits) for a first look. ``--results FILE``
+appends each policy of part 1 to a JSON lines file as it is done, and a rerun
+with the same settings takes those from the file: part 1 can be run over
+several sittings. ``--evaluator trees`` evaluates with
 extra-trees instead of FittedQEvaluation's default regressor;
 ``--fqe-iterations`` (100) sets the evaluator's iterations (at gamma 0.95,
 60 leave out at most 0.95^60 = 0.046 of a reward).
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -91,8 +96,9 @@ def car_return_from(policy, states, horizon=400):
     return returns
 
 
-def car_policies(X, y, seed):
-    """Deterministic policies of varied quality, by name."""
+def car_policies(X, y, seed, skip=()):
+    """Deterministic policies of varied quality, by name; those in ``skip``
+    (already evaluated) are left out, so that no FQI is fitted for them."""
     policies = {
         "always -4": lambda s: np.zeros(len(s), dtype=int),
         "always +4": lambda s: np.ones(len(s), dtype=int),
@@ -101,10 +107,12 @@ def car_policies(X, y, seed):
         "back up, then go": lambda s: ((s[:, 1] > 0) | (s[:, 0] < -0.8)).astype(int),
     }
     for n_iter in (1, 2, 3, 5, 10, 20, 50):
-        trees = ExtraTreesRegressor(n_estimators=50, min_samples_split=2)
-        fqi = FittedQIteration(trees, max_iter=n_iter, n_jobs=2, random_state=seed)
-        policies[f"FQI trees, {n_iter} it."] = fqi.fit(X, y).predict
-    return policies
+        name = f"FQI trees, {n_iter} it."
+        if name not in skip:
+            trees = ExtraTreesRegressor(n_estimators=50, min_samples_split=2)
+            fqi = FittedQIteration(trees, max_iter=n_iter, n_jobs=2, random_state=seed)
+            policies[name] = fqi.fit(X, y).predict
+    return {name: policy for name, policy in policies.items() if name not in skip}
 
 
 # --------------------------------------------------------------- estimates
@@ -121,6 +129,62 @@ def make_evaluator(kind, n_bootstrap, seed, max_iter=100):
         n_jobs=2,
         random_state=seed,
     )
+
+
+RECORD = (
+    "exact_score",
+    "exact_start",
+    "fqe_mean",
+    "fqe_start",
+    "low",
+    "high",
+    "trees_mean",
+    "trees_start",
+    "seconds",
+)
+
+
+def evaluate_on_the_car(policy, X, y, args):
+    """One policy's exact values, FQE's and the plain loop's, as a ``RECORD``."""
+    grid = CarOnHill.score_states()
+    evaluator = make_evaluator(
+        args.evaluator, args.bootstrap, seed=0, max_iter=args.fqe_iterations
+    )
+    start = time.perf_counter()
+    fqe = evaluator.set_params(policy=policy).fit(X, y)
+    seconds = time.perf_counter() - start
+    # Without bootstrap refits (--bootstrap 0) there is no interval.
+    low, high = fqe.value_interval(0.95) if args.bootstrap > 1 else (np.nan,) * 2
+    reference = plain_tree_fqe(policy, X, y, n_iter=args.fqe_iterations)
+    values = (
+        car_return_from(policy, grid).mean(),
+        car_return_from(policy, START)[0],
+        fqe.predict(grid).mean(),
+        fqe.value_,
+        low,
+        high,
+        reference(grid).mean(),
+        reference(START)[0],
+        seconds,
+    )
+    return dict(zip(RECORD, map(float, values), strict=True))
+
+
+def saved_records(path, settings):
+    """The records saved in ``path`` (JSON lines) under the same settings."""
+    if path is None or not os.path.exists(path):
+        return {}
+    with open(path) as lines:
+        saved = [json.loads(line) for line in lines if line.strip()]
+    return {s["policy"]: s["record"] for s in saved if s["settings"] == settings}
+
+
+def save_record(path, settings, name, record):
+    """Append one policy's record to ``path``, so that a rerun skips it."""
+    if path is not None:
+        with open(path, "a") as lines:
+            entry = {"settings": settings, "policy": name, "record": record}
+            lines.write(json.dumps(entry) + "\n")
 
 
 def plain_tree_fqe(policy, X, y, n_iter=100, seed=0):
@@ -148,43 +212,49 @@ def plain_tree_fqe(policy, X, y, n_iter=100, seed=0):
 def ranking_on_the_car(args):
     X, y = make_car_on_hill_transitions(args.episodes, random_state=0)
     print(f"1. Car on the hill: {args.episodes} random episodes, {len(X)} transitions")
-    grid = CarOnHill.score_states()
-    rows, truth, fqe_means, ref_means = [], [], [], []
-    start_errors, ref_start_errors, covered = [], [], []
-    for name, policy in car_policies(X, y, seed=0).items():
-        exact_score = car_return_from(policy, grid).mean()
-        exact_start = car_return_from(policy, START)[0]
-        evaluator = make_evaluator(
-            args.evaluator, args.bootstrap, seed=0, max_iter=args.fqe_iterations
+    settings = {
+        "episodes": args.episodes,
+        "bootstrap": args.bootstrap,
+        "fqe_iterations": args.fqe_iterations,
+        "evaluator": args.evaluator,
+    }
+    records = saved_records(args.results, settings)
+    for name, policy in car_policies(X, y, seed=0, skip=records).items():
+        records[name] = evaluate_on_the_car(policy, X, y, args)
+        r = records[name]
+        print(
+            f"  {name}: exact at start {r['exact_start']:.3f}, FQE {r['fqe_start']:.3f}"
+            f" [{r['low']:.3f}, {r['high']:.3f}], {r['seconds']:.0f} s",
+            flush=True,
         )
-        start = time.perf_counter()
-        fqe = evaluator.set_params(policy=policy).fit(X, y)
-        seconds = time.perf_counter() - start
-        # Without bootstrap refits (--bootstrap 0) there is no interval.
-        low, high = fqe.value_interval(0.95) if args.bootstrap > 1 else (np.nan,) * 2
-        reference = plain_tree_fqe(policy, X, y, n_iter=args.fqe_iterations)
-        truth.append(exact_score)
-        fqe_means.append(fqe.predict(grid).mean())
-        ref_means.append(reference(grid).mean())
-        start_errors.append(fqe.value_ - exact_start)
-        ref_start_errors.append(reference(START)[0] - exact_start)
-        covered.append(low <= exact_start <= high if args.bootstrap > 1 else np.nan)
-        rows.append(
-            {
-                "policy": name,
-                "exact score": f"{exact_score:.3f}",
-                "FQE mean V": f"{fqe_means[-1]:.3f}",
-                "trees' mean V": f"{ref_means[-1]:.3f}",
-                "exact at start": f"{exact_start:.3f}",
-                "FQE at start": f"{fqe.value_:.3f}",
-                "95 % interval": f"[{low:.3f}, {high:.3f}]",
-                "trees at start": f"{reference(START)[0]:.3f}",
-                "FQE fit": f"{seconds:.0f} s",
-            }
-        )
-        print(f"  {name}: done", flush=True)
+        save_record(args.results, settings, name, records[name])
+    rows = [
+        {
+            "policy": name,
+            "exact score": f"{r['exact_score']:.3f}",
+            "FQE mean V": f"{r['fqe_mean']:.3f}",
+            "trees' mean V": f"{r['trees_mean']:.3f}",
+            "exact at start": f"{r['exact_start']:.3f}",
+            "FQE at start": f"{r['fqe_start']:.3f}",
+            "95 % interval": f"[{r['low']:.3f}, {r['high']:.3f}]",
+            "trees at start": f"{r['trees_start']:.3f}",
+            "FQE fit": f"{r['seconds']:.0f} s",
+        }
+        for name, r in records.items()
+    ]
     print_table(
         "Policies (FQE: FittedQEvaluation; trees: the plain loop)", rows, list(rows[0])
+    )
+    column = {key: np.array([r[key] for r in records.values()]) for key in RECORD}
+    truth, fqe_means, ref_means = (
+        column["exact_score"],
+        column["fqe_mean"],
+        column["trees_mean"],
+    )
+    start_errors = column["fqe_start"] - column["exact_start"]
+    ref_start_errors = column["trees_start"] - column["exact_start"]
+    covered = (column["low"] <= column["exact_start"]) & (
+        column["exact_start"] <= column["high"]
     )
     rho = spearmanr(fqe_means, truth).statistic
     rho_ref = spearmanr(ref_means, truth).statistic
@@ -397,6 +467,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--evaluator", choices=["default", "trees"], default="default")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--results", help="JSON lines file of part 1's policies")
     args = parser.parse_args()
     if args.quick:
         args.episodes, args.bootstrap, args.iterations, args.repeats = 200, 4, 10, 1
