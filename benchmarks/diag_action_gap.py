@@ -6,13 +6,20 @@ extra-trees reference and with MLPEnsemble regressors, and print each one's
 greedy return, its mean Q-value and the median action gap (best minus
 second-best Q) over the logged states; for an ensemble also the standard
 deviation of one member's gap and how often all members pick the same action.
+Beside them, the maximization's bias: the greedy policy's claimed value, the
+mean of max_a Q over the logged episodes' first states, against its true
+value, the mean discounted return of fresh episodes cut at as many steps as
+there were iterations (the horizon Q looks ahead).
 
     python benchmarks/diag_action_gap.py CartPole-v1 --data-seed 1 \\
         --ensemble '{}' '{"n_steps": 300}' '{"n_members": 9}'
 
 Each JSON object changes the default's settings (skfa.rl.default_q_regressor
-as a base). Use data seeds other than 0 while choosing: seed 0 is the
-acceptance data of bench_fqi.py.
+as a base); ``--variants onehot double clip`` fits each ensemble also on
+one-hot actions, with double fitted-Q over two runs, and with each
+iteration's targets clipped to the returns its horizon allows. Use data
+seeds other than 0 while choosing: seed 0 is the acceptance data of
+bench_fqi.py.
 """
 
 import argparse
@@ -27,6 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skfa.rl import FittedQIteration, collect_transitions, evaluate_policy
 from skfa.rl._default import default_q_regressor
+from skfa.rl._episodes import first_rows
 
 EPISODES = {"CartPole-v1": 1000, "Acrobot-v1": 100, "LunarLander-v3": 500}
 
@@ -40,14 +48,30 @@ def member_gaps(fqi, states):
     return second - first
 
 
-def report(name, fqi, seconds, task, X):
+def claimed_and_true_value(fqi, task, X, y):
+    """max_a Q at the logged first states, and the greedy policy's return."""
+    claimed = fqi.q_values(X[first_rows(y["episode"])]).max(axis=1).mean()
+    true, _ = evaluate_policy(
+        task,
+        fqi,
+        n_episodes=200,
+        gamma=fqi.gamma,
+        max_episode_steps=fqi.n_iter_,
+        random_state=2,
+    )
+    return claimed, true
+
+
+def report(name, fqi, seconds, task, X, y):
     returns, _ = evaluate_policy(task, fqi, n_episodes=50, random_state=1)
     q = np.sort(fqi.q_values(X), axis=1)
+    claimed, true = claimed_and_true_value(fqi, task, X, y)
     line = (
         f"{name}: return {returns:.1f}, fit {seconds:.0f} s, mean Q {q.mean():.2f}, "
-        f"median gap {np.median(q[:, -1] - q[:, -2]):.3f}"
+        f"median gap {np.median(q[:, -1] - q[:, -2]):.3f}, value at the first "
+        f"states claimed {claimed:.2f}, true {true:.2f}"
     )
-    if hasattr(fqi.estimators_[0], "_member_predictions") and len(fqi.actions_) == 2:
+    if hasattr(fqi.estimators_[0], "_member_predictions") and len(fqi.estimators_) == 2:
         gaps = member_gaps(fqi, X)
         agree = np.mean(np.all(np.sign(gaps) == np.sign(gaps[0]), axis=0))
         line += (
@@ -55,6 +79,50 @@ def report(name, fqi, seconds, task, X):
             f"all members agree on {agree:.0%} of the states"
         )
     print(line, flush=True)
+
+
+class DoubleFittedQ(FittedQIteration):
+    """For diagnosis only: double fitted-Q over ``n_runs >= 2`` runs.
+
+    Run i's targets take the action that run i + 1 rates best and value it
+    with run i's own Q (van Hasselt 2010): the max of one noisy estimate is
+    biased upward, the cross-valued choice is not.
+    """
+
+    def _backup(self, next_states):
+        def cross_valued(next_q):
+            chosen = np.roll(next_q, 1, axis=0).argmax(axis=-1)
+            return np.take_along_axis(next_q, chosen[..., np.newaxis], axis=-1)[..., 0]
+
+        return cross_valued, None
+
+
+class HorizonClippedFittedQ(FittedQIteration):
+    """For diagnosis only: iteration k's targets clipped to the k-step returns
+    the rewards allow, ``[min(r, 0), max(r, 0)] * (1 - gamma**k) / (1 - gamma)``,
+    where ``clip_targets`` allows the infinite horizon's."""
+
+    def fit(self, X, y, sample_weight=None):
+        self._rewards = np.asarray(y["reward"], dtype=float)
+        return super().fit(X, y, sample_weight)
+
+    def _iterations(self, runs, problem, targets, history=None):
+        low, high = min(self._rewards.min(), 0), max(self._rewards.max(), 0)
+
+        def clipped(next_q):
+            k = iterations.n_iter + 1  # the iteration these targets are for
+            steps = (1 - self.gamma**k) / (1 - self.gamma)
+            return np.clip(targets(next_q), low * steps, high * steps)
+
+        iterations = super()._iterations(runs, problem, clipped, history)
+        return iterations
+
+
+VARIANTS = {
+    "onehot": (FittedQIteration, {"action_encoding": "onehot"}),
+    "double": (DoubleFittedQ, {"n_runs": 2}),
+    "clip": (HorizonClippedFittedQ, {}),
+}
 
 
 def main():
@@ -66,6 +134,14 @@ def main():
     parser.add_argument("--episodes", type=int)
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--ensemble", nargs="*", default=["{}"])
+    parser.add_argument(
+        "--variants",
+        nargs="*",
+        choices=list(VARIANTS),
+        default=[],
+        help="fit each ensemble also with these changes of fitted-Q iteration",
+    )
+    parser.add_argument("--skip-trees", action="store_true")
     args = parser.parse_args()
     X, y = collect_transitions(
         args.task,
@@ -73,23 +149,29 @@ def main():
         random_state=args.data_seed,
     )
     print(f"{args.task}, data seed {args.data_seed}: {len(X)} transitions")
-    regressors = {"extra-trees": ExtraTreesRegressor(50, min_samples_leaf=2)}
+    settings = {
+        "gamma": 0.99,
+        "max_iter": args.iterations,
+        "n_jobs": args.n_jobs,
+        "random_state": 0,
+    }
+    contenders = {}
+    if not args.skip_trees:
+        trees = ExtraTreesRegressor(50, min_samples_leaf=2)
+        contenders["extra-trees"] = FittedQIteration(trees, **settings)
     for params in args.ensemble:
         changes = json.loads(params)
-        regressors[f"ensemble {changes}"] = clone(default_q_regressor()).set_params(
-            **changes
-        )
-    for name, regressor in regressors.items():
-        fqi = FittedQIteration(
-            regressor,
-            gamma=0.99,
-            max_iter=args.iterations,
-            n_jobs=args.n_jobs,
-            random_state=0,
-        )
+        ensemble = clone(default_q_regressor()).set_params(**changes)
+        contenders[f"ensemble {changes}"] = FittedQIteration(ensemble, **settings)
+        for variant in args.variants:
+            kind, fqi_changes = VARIANTS[variant]
+            contenders[f"ensemble {changes}, {variant}"] = kind(
+                ensemble, **settings, **fqi_changes
+            )
+    for name, fqi in contenders.items():
         start = time.perf_counter()
         fqi.fit(X, y)
-        report(name, fqi, time.perf_counter() - start, args.task, X)
+        report(name, fqi, time.perf_counter() - start, args.task, X, y)
 
 
 if __name__ == "__main__":
