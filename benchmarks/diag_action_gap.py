@@ -62,6 +62,40 @@ def claimed_and_true_value(fqi, task, X, y):
     return claimed, true
 
 
+def how_cartpole_episodes_end(fqi, X, n_episodes=30):
+    """Median length of greedy CartPole episodes (up to 500 steps), how many
+    ended with the cart out of bounds, the pole down or the time up, and the
+    share of their steps with each state variable outside the logged
+    0.5-99.5 % range."""
+    import gymnasium as gym
+
+    low, high = np.percentile(X, [0.5, 99.5], axis=0)
+    env = gym.make("CartPole-v1", max_episode_steps=500)
+    lengths, outside, ends = [], [], {"cart out": 0, "pole down": 0, "time up": 0}
+    for episode in range(n_episodes):
+        state, _ = env.reset(seed=1000 + episode)
+        visited, terminated = [], False
+        while True:
+            visited.append(state)
+            action = int(fqi.predict(state[np.newaxis])[0])
+            state, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+        visited = np.array(visited)
+        lengths.append(len(visited))
+        outside.append(np.mean((visited < low) | (visited > high), axis=0))
+        if not terminated:
+            ends["time up"] += 1
+        else:
+            ends["cart out" if abs(state[0]) > 2.4 else "pole down"] += 1
+    env.close()
+    shares = ", ".join(f"{share:.0%}" for share in np.mean(outside, axis=0))
+    return (
+        f"greedy episodes: median length {np.median(lengths):.0f}, ends {ends}, "
+        f"steps outside the logged range per variable {shares}"
+    )
+
+
 def report(name, fqi, seconds, task, X, y):
     returns, _ = evaluate_policy(task, fqi, n_episodes=50, random_state=1)
     q = np.sort(fqi.q_values(X), axis=1)
@@ -78,6 +112,8 @@ def report(name, fqi, seconds, task, X, y):
             f", one member's gap s.d. {gaps.std(axis=0).mean():.3f}, "
             f"all members agree on {agree:.0%} of the states"
         )
+    if task == "CartPole-v1":
+        line += "; " + how_cartpole_episodes_end(fqi, X)
     print(line, flush=True)
 
 
