@@ -96,6 +96,19 @@ def how_cartpole_episodes_end(fqi, X, n_episodes=30):
     )
 
 
+def cartpole_decisions_near_upright(fqi):
+    """The greedy action (L or R) with the cart at rest in the middle: one row
+    per pole angle from -0.1 to 0.1 rad, one column per spin from -1 to 1."""
+    angle, spin = np.meshgrid(
+        np.linspace(-0.1, 0.1, 9), np.linspace(-1, 1, 9), indexing="ij"
+    )
+    states = np.column_stack(
+        [np.zeros(angle.size), np.zeros(angle.size), angle.ravel(), spin.ravel()]
+    )
+    actions = np.asarray(fqi.predict(states)).reshape(angle.shape)
+    return "\n".join("".join("LR"[a] for a in row) for row in actions)
+
+
 def report(name, fqi, seconds, task, X, y):
     returns, _ = evaluate_policy(task, fqi, n_episodes=50, random_state=1)
     q = np.sort(fqi.q_values(X), axis=1)
@@ -114,6 +127,8 @@ def report(name, fqi, seconds, task, X, y):
         )
     if task == "CartPole-v1":
         line += "; " + how_cartpole_episodes_end(fqi, X)
+        line += "\ngreedy action near upright (rows: angle -0.1 to 0.1 rad; "
+        line += "columns: spin -1 to 1 rad/s)\n" + cartpole_decisions_near_upright(fqi)
     print(line, flush=True)
 
 
