@@ -33,7 +33,7 @@ one rollout from a state is its exact value).
 
 Run ``python benchmarks/bench_ope.py`` (all parts, about an hour and a half
 on two cores without the bootstrap, ``--bootstrap 0``; its twenty refits per
-policy make part 1 alone some five hours), or ``--parts 1 2`` and ``--quick``
+policy make part 1 alone five to eight hours), or ``--parts 1 2`` and ``--quick``
 (200 episodes, fewer bootstrap refits) for a first look. ``--results FILE``
 appends each policy of part 1 to a JSON lines file as it is done, and a rerun
 with the same settings takes those from the file: part 1 can be run over
