@@ -131,21 +131,8 @@ def make_evaluator(kind, n_bootstrap, seed, max_iter=100):
     )
 
 
-RECORD = (
-    "exact_score",
-    "exact_start",
-    "fqe_mean",
-    "fqe_start",
-    "low",
-    "high",
-    "trees_mean",
-    "trees_start",
-    "seconds",
-)
-
-
 def evaluate_on_the_car(policy, X, y, args):
-    """One policy's exact values, FQE's and the plain loop's, as a ``RECORD``."""
+    """One policy's exact values, FQE's and the plain loop's, by name."""
     grid = CarOnHill.score_states()
     evaluator = make_evaluator(
         args.evaluator, args.bootstrap, seed=0, max_iter=args.fqe_iterations
@@ -156,18 +143,18 @@ def evaluate_on_the_car(policy, X, y, args):
     # Without bootstrap refits (--bootstrap 0) there is no interval.
     low, high = fqe.value_interval(0.95) if args.bootstrap > 1 else (np.nan,) * 2
     reference = plain_tree_fqe(policy, X, y, n_iter=args.fqe_iterations)
-    values = (
-        car_return_from(policy, grid).mean(),
-        car_return_from(policy, START)[0],
-        fqe.predict(grid).mean(),
-        fqe.value_,
-        low,
-        high,
-        reference(grid).mean(),
-        reference(START)[0],
-        seconds,
-    )
-    return dict(zip(RECORD, map(float, values), strict=True))
+    record = {
+        "exact_score": car_return_from(policy, grid).mean(),
+        "exact_start": car_return_from(policy, START)[0],
+        "fqe_mean": fqe.predict(grid).mean(),
+        "fqe_start": fqe.value_,
+        "low": low,
+        "high": high,
+        "trees_mean": reference(grid).mean(),
+        "trees_start": reference(START)[0],
+        "seconds": seconds,
+    }
+    return {key: float(value) for key, value in record.items()}
 
 
 def saved_records(path, settings):
@@ -245,7 +232,10 @@ def ranking_on_the_car(args):
     print_table(
         "Policies (FQE: FittedQEvaluation; trees: the plain loop)", rows, list(rows[0])
     )
-    column = {key: np.array([r[key] for r in records.values()]) for key in RECORD}
+    column = {
+        key: np.array([r[key] for r in records.values()])
+        for key in next(iter(records.values()))
+    }
     truth, fqe_means, ref_means = (
         column["exact_score"],
         column["fqe_mean"],

@@ -34,7 +34,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skfa.rl import FittedQIteration, collect_transitions, evaluate_policy
 from skfa.rl._default import default_q_regressor
-from skfa.rl._episodes import first_rows
+from skfa.rl._episodes import episode_rows, first_rows
 
 EPISODES = {"CartPole-v1": 1000, "Acrobot-v1": 100, "LunarLander-v3": 500}
 
@@ -63,36 +63,29 @@ def claimed_and_true_value(fqi, task, X, y):
 
 
 def how_cartpole_episodes_end(fqi, X, n_episodes=30):
-    """Median length of greedy CartPole episodes (up to 500 steps), how many
-    ended with the cart out of bounds, the pole down or the time up, and the
-    share of their steps with each state variable outside the logged
-    0.5-99.5 % range."""
-    import gymnasium as gym
-
+    """Median length of greedy CartPole episodes (up to gymnasium's 500
+    steps), how many ended with the cart out of bounds, the pole down or the
+    time up, and the share of their steps with each state variable outside
+    the logged 0.5-99.5 % range."""
+    states, y = collect_transitions(
+        "CartPole-v1", fqi, n_episodes=n_episodes, random_state=3
+    )
     low, high = np.percentile(X, [0.5, 99.5], axis=0)
-    env = gym.make("CartPole-v1", max_episode_steps=500)
-    lengths, outside, ends = [], [], {"cart out": 0, "pole down": 0, "time up": 0}
-    for episode in range(n_episodes):
-        state, _ = env.reset(seed=1000 + episode)
-        visited, terminated = [], False
-        while True:
-            visited.append(state)
-            action = int(fqi.predict(state[np.newaxis])[0])
-            state, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                break
-        visited = np.array(visited)
-        lengths.append(len(visited))
-        outside.append(np.mean((visited < low) | (visited > high), axis=0))
-        if not terminated:
-            ends["time up"] += 1
-        else:
-            ends["cart out" if abs(state[0]) > 2.4 else "pole down"] += 1
-    env.close()
-    shares = ", ".join(f"{share:.0%}" for share in np.mean(outside, axis=0))
+    outside = (states < low) | (states > high)
+    rows = episode_rows(y["episode"])
+    last = [episode[-1] for episode in rows]
+    cart_out = np.abs(y["next_state"][last, 0]) > 2.4
+    ends = {
+        "cart out": int(np.sum(y["terminal"][last] & cart_out)),
+        "pole down": int(np.sum(y["terminal"][last] & ~cart_out)),
+        "time up": int(np.sum(~y["terminal"][last])),
+    }
+    lengths = [len(episode) for episode in rows]
+    shares = np.mean([outside[episode].mean(axis=0) for episode in rows], axis=0)
     return (
         f"greedy episodes: median length {np.median(lengths):.0f}, ends {ends}, "
-        f"steps outside the logged range per variable {shares}"
+        f"steps outside the logged range per variable "
+        + ", ".join(f"{share:.0%}" for share in shares)
     )
 
 
