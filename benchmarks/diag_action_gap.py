@@ -15,9 +15,11 @@ there were iterations (the horizon Q looks ahead).
         --ensemble '{}' '{"n_steps": 300}' '{"n_members": 9}'
 
 Each JSON object changes the default's settings (skfa.rl.default_q_regressor
-as a base); ``--variants onehot double clip`` fits each ensemble also on
-one-hot actions, with double fitted-Q over two runs, and with each
-iteration's targets clipped to the returns its horizon allows. Use data
+as a base); ``--variants onehot double clip baseline gap`` fits each ensemble also on
+one-hot actions, with double fitted-Q over two runs, with each iteration's
+targets clipped to the returns its horizon allows, and as a baseline shared
+by the actions plus one residual ensemble per action, and with the
+advantage-learning backup that widens the action gaps. Use data
 seeds other than 0 while choosing: seed 0 is the acceptance data of
 bench_fqi.py.
 """
@@ -28,7 +30,7 @@ import time
 import warnings
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import ExtraTreesRegressor
 from sklearn.exceptions import ConvergenceWarning
 
@@ -162,10 +164,89 @@ class HorizonClippedFittedQ(FittedQIteration):
         return iterations
 
 
+class AdvantageLearning(FittedQIteration):
+    """For diagnosis only: the advantage-learning backup of Baird (1999),
+    ``r + gamma max Q(s', .) - alpha (max Q(s, .) - Q(s, a))``, which keeps
+    the greedy policy and widens the action gaps by up to 1 / (1 - alpha)
+    (Bellemare et al. 2016), so that a regressor's errors flip fewer of them.
+    ``alpha = 0.9``, their setting."""
+
+    alpha = 0.9
+
+    def fit(self, X, y, sample_weight=None):
+        self._states = np.asarray(X, dtype=float)
+        return super().fit(X, y, sample_weight)
+
+    def _iterations(self, runs, problem, targets, history=None):
+        def widened(next_q):
+            if iterations.n_iter == 0:  # Q_0 = 0: no gaps yet
+                return targets(next_q)
+            best_here = np.stack(
+                [self._q_values_of(models, self._states) for models in iterations.runs]
+            ).max(axis=-1)
+            return targets(next_q) - self.alpha * (best_here - iterations.q_sa)
+
+        iterations = super()._iterations(runs, problem, widened, history)
+        return iterations
+
+
+class SharedBaseline(RegressorMixin, BaseEstimator):
+    """For diagnosis only: Q(s, a) = V(s) + R_a(s) on one-hot action inputs.
+
+    ``V`` is fitted to every transition's target, each ``R_a`` to its action's
+    residuals: an error of ``V`` is shared by all actions and cancels in the
+    action gap, which the ``R_a`` fit on the residuals' smaller scale. The
+    last ``n_actions`` columns of X are the one-hot action.
+    """
+
+    def __init__(self, estimator, n_actions):
+        self.estimator = estimator
+        self.n_actions = n_actions
+
+    def _split(self, X):
+        X = np.asarray(X, dtype=float)
+        return X[:, : -self.n_actions], X[:, -self.n_actions :].argmax(axis=1)
+
+    def fit(self, X, y):
+        states, actions = self._split(X)
+        if not hasattr(self, "baseline_"):  # else warm-started, as the estimator
+            seed = self.estimator.get_params()["random_state"] or 0
+            self.baseline_ = clone(self.estimator)
+            self.residuals_ = [
+                clone(self.estimator).set_params(random_state=seed + 1 + action)
+                for action in range(self.n_actions)
+            ]
+        self.baseline_.fit(states, y)
+        residuals = np.asarray(y) - self.baseline_.predict(states)
+        for action, model in enumerate(self.residuals_):
+            model.fit(states[actions == action], residuals[actions == action])
+        return self
+
+    def predict(self, X):
+        states, actions = self._split(X)
+        q = self.baseline_.predict(states)
+        for action, model in enumerate(self.residuals_):
+            if np.any(actions == action):
+                q[actions == action] += model.predict(states[actions == action])
+        return q
+
+
+def shared_baseline(ensemble, settings, n_actions):
+    return FittedQIteration(
+        SharedBaseline(ensemble, n_actions), action_encoding="onehot", **settings
+    )
+
+
 VARIANTS = {
-    "onehot": (FittedQIteration, {"action_encoding": "onehot"}),
-    "double": (DoubleFittedQ, {"n_runs": 2}),
-    "clip": (HorizonClippedFittedQ, {}),
+    "onehot": lambda ensemble, settings, _: FittedQIteration(
+        ensemble, action_encoding="onehot", **settings
+    ),
+    "double": lambda ensemble, settings, _: DoubleFittedQ(
+        ensemble, n_runs=2, **settings
+    ),
+    "clip": lambda ensemble, settings, _: HorizonClippedFittedQ(ensemble, **settings),
+    "baseline": shared_baseline,
+    "gap": lambda ensemble, settings, _: AdvantageLearning(ensemble, **settings),
 }
 
 
@@ -208,9 +289,8 @@ def main():
         ensemble = clone(default_q_regressor()).set_params(**changes)
         contenders[f"ensemble {changes}"] = FittedQIteration(ensemble, **settings)
         for variant in args.variants:
-            kind, fqi_changes = VARIANTS[variant]
-            contenders[f"ensemble {changes}, {variant}"] = kind(
-                ensemble, **settings, **fqi_changes
+            contenders[f"ensemble {changes}, {variant}"] = VARIANTS[variant](
+                ensemble, settings, len(np.unique(y["action"]))
             )
     for name, fqi in contenders.items():
         start = time.perf_counter()
