@@ -15,12 +15,16 @@ there were iterations (the horizon Q looks ahead).
         --ensemble '{}' '{"n_steps": 300}' '{"n_members": 9}'
 
 Each JSON object changes the default's settings (skfa.rl.default_q_regressor
-as a base); ``--variants onehot double clip baseline gap`` fits each ensemble also on
-one-hot actions, with double fitted-Q over two runs, with each iteration's
-targets clipped to the returns its horizon allows, and as a baseline shared
-by the actions plus one residual ensemble per action, and with the
-advantage-learning backup that widens the action gaps. Use data
-seeds other than 0 while choosing: seed 0 is the acceptance data of
+as a base). ``--variants`` fits each ensemble also in these forms:
+
+- ``onehot``: one ensemble on states and one-hot actions;
+- ``double``: double fitted-Q over two runs;
+- ``clip``: each iteration's targets clipped to the returns its horizon allows;
+- ``baseline``: a baseline shared by the actions plus one residual ensemble
+  per action;
+- ``gap``: the advantage-learning backup, which widens the action gaps.
+
+Use data seeds other than 0 while choosing: seed 0 is the acceptance data of
 bench_fqi.py.
 """
 
@@ -168,7 +172,7 @@ class AdvantageLearning(FittedQIteration):
     """For diagnosis only: the advantage-learning backup of Baird (1999),
     ``r + gamma max Q(s', .) - alpha (max Q(s, .) - Q(s, a))``, which keeps
     the greedy policy and widens the action gaps by up to 1 / (1 - alpha)
-    (Bellemare et al. 2016), so that a regressor's errors flip fewer of them.
+    (Bellemare et al. 2016), so that a regressor's errors flip fewer of them;
     ``alpha = 0.9``, their setting."""
 
     alpha = 0.9
